@@ -1,0 +1,89 @@
+// autodisc: an Exchange-compatible Autodiscover system. main parses arguments and wires parts together.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include "cli/repl.hpp"
+#include "shell/help.hpp"
+#include "shell/session.hpp"
+#include "store/store.hpp"
+
+namespace {
+
+std::function<std::uint64_t()> systemRandom() {
+  auto gen = std::make_shared<std::mt19937_64>([] {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
+  }());
+  return [gen] { return (*gen)(); };
+}
+
+int runShell(const std::string& storeUri, const std::string& command, const std::string& scriptFile) {
+  auto store = autodisc::store::openStore(storeUri);
+  if (!store) {
+    std::cerr << "autodisc: " << store.error().message << '\n';
+    return 1;
+  }
+  autodisc::shell::Session session(**store, systemRandom());
+  if (auto r = session.open(); !r) {
+    std::cerr << "autodisc: " << r.error().message << '\n';
+    return 1;
+  }
+  if (!command.empty()) return autodisc::cli::runScript(session, command, "-c", std::cout, std::cerr);
+  if (!scriptFile.empty() && scriptFile != "-") {
+    std::ifstream f(scriptFile, std::ios::binary);
+    if (!f) {
+      std::cerr << "autodisc: cannot open the script " << scriptFile << '\n';
+      return 1;
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return autodisc::cli::runScript(session, ss.str(), scriptFile, std::cout, std::cerr);
+  }
+  if (scriptFile.empty() && isatty(STDIN_FILENO)) return autodisc::cli::runInteractive(session, (*store)->describe());
+  std::stringstream ss;
+  ss << std::cin.rdbuf();
+  return autodisc::cli::runScript(session, ss.str(), "stdin", std::cout, std::cerr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "autodisc: an open, Exchange-compatible Autodiscover system.\n"
+      "The organisation model (servers, virtual directories, CAS arrays, databases, recipients) is changed\n"
+      "with Exchange Management Shell cmdlets and kept in a store."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "autodisc 0.1.0");
+
+  const char* env = std::getenv("AUTODISC_STORE");
+  std::string storeUri = autodisc::store::defaultStoreUri(env);
+
+  auto* shell = app.add_subcommand(
+      "shell",
+      "Run Exchange Management Shell cmdlets against the store: interactively (a terminal), from a script\n"
+      "file, from standard input, or one line with -c. Each line is one transaction. A script stops at the\n"
+      "first error with exit status 1.");
+  std::string command, scriptFile;
+  shell->add_option("--store", storeUri,
+                    "the store: sqlite:PATH (default $AUTODISC_STORE, else sqlite:autodisc.db)");
+  shell->add_option("-c,--command", command, "run these command lines and exit");
+  shell->add_option("script", scriptFile, "a file of command lines to run ('-' for standard input)");
+
+  auto* docs = app.add_subcommand("docs", "Print generated reference documentation (docs/cmdlets.md).");
+  docs->add_subcommand("cmdlets", "Every cmdlet with its parameters and an example, as Markdown.");
+  docs->require_subcommand(1);
+
+  CLI11_PARSE(app, argc, argv);
+  if (shell->parsed()) return runShell(storeUri, command, scriptFile);
+  if (docs->parsed()) {
+    std::cout << autodisc::shell::cmdletReferenceMarkdown();
+    return 0;
+  }
+  return 0;
+}

@@ -1,0 +1,71 @@
+#include "model/flat_index.hpp"
+
+namespace autodisc::model {
+
+FlatIndex::Entry FlatIndex::find(std::string_view key) const {
+  if (slots_.empty()) return 0;
+  std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = text::ihash(key) & mask;; i = (i + 1) & mask) {
+    Entry e = slots_[i];
+    if (e == 0) return 0;
+    if (text::iequals(keyOf_(e), key)) return e;
+  }
+}
+
+bool FlatIndex::insert(Entry e) {
+  if ((size_ + 1) * 2 > slots_.size()) grow(slots_.empty() ? 16 : slots_.size() * 2);
+  auto key = keyOf_(e);
+  std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = text::ihash(key) & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == 0) {
+      slots_[i] = e;
+      ++size_;
+      return true;
+    }
+    if (text::iequals(keyOf_(slots_[i]), key)) return false;
+  }
+}
+
+void FlatIndex::erase(Entry e) {
+  if (slots_.empty()) return;
+  std::size_t mask = slots_.size() - 1;
+  std::size_t i = text::ihash(keyOf_(e)) & mask;
+  for (;; i = (i + 1) & mask) {
+    if (slots_[i] == 0) return;
+    if (slots_[i] == e) break;
+  }
+  // Backward-shift deletion keeps linear probing correct without tombstones.
+  std::size_t hole = i;
+  for (std::size_t j = (i + 1) & mask; slots_[j] != 0; j = (j + 1) & mask) {
+    std::size_t home = text::ihash(keyOf_(slots_[j])) & mask;
+    bool movable = (hole <= j) ? (home <= hole || home > j) : (home <= hole && home > j);
+    if (movable) {
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+  }
+  slots_[hole] = 0;
+  --size_;
+}
+
+void FlatIndex::reserve(std::size_t n) {
+  std::size_t want = 16;
+  while (want < n * 2) want *= 2;
+  if (want > slots_.size()) grow(want);
+}
+
+void FlatIndex::grow(std::size_t minSlots) {
+  std::size_t n = 16;
+  while (n < minSlots) n *= 2;
+  std::vector<Entry> old = std::move(slots_);
+  slots_.assign(n, 0);
+  std::size_t mask = n - 1;
+  for (Entry e : old) {
+    if (e == 0) continue;
+    std::size_t i = text::ihash(keyOf_(e)) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = e;
+  }
+}
+
+}  // namespace autodisc::model

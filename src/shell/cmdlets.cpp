@@ -1,0 +1,990 @@
+#include "shell/cmdlets.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <ostream>
+
+#include "shell/csv.hpp"
+#include "shell/format.hpp"
+#include "shell/help.hpp"
+#include "shell/objects.hpp"
+
+namespace autodisc::shell {
+
+using namespace model;
+
+namespace {
+
+std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+template <class T>
+using Pred = std::function<bool(const Organization&, const T&)>;
+
+// --- identities -------------------------------------------------------------------------------------
+
+std::vector<std::string> identityKeys(const Organization&, const AcceptedDomain& o) { return {o.name, o.domainName}; }
+std::vector<std::string> identityKeys(const Organization&, const AdSite& o) { return {o.name}; }
+std::vector<std::string> identityKeys(const Organization&, const AdSubnet& o) { return {o.name()}; }
+std::vector<std::string> identityKeys(const Organization&, const ExchangeServer& o) { return {o.name, o.fqdn}; }
+std::vector<std::string> identityKeys(const Organization& org, const VirtualDirectory& o) {
+  auto* s = org.find<ExchangeServer>(o.server);
+  std::string srv = s ? s->name : "";
+  return {identityOf(org, o), srv + "\\" + o.name, srv};
+}
+std::vector<std::string> identityKeys(const Organization& org, const OutlookAnywhere& o) {
+  auto* s = org.find<ExchangeServer>(o.server);
+  std::string srv = s ? s->name : "";
+  return {identityOf(org, o), srv + "\\Rpc", srv};
+}
+std::vector<std::string> identityKeys(const Organization&, const ClientAccessArray& o) { return {o.name, o.fqdn}; }
+std::vector<std::string> identityKeys(const Organization&, const MailboxDatabase& o) { return {o.name, o.guid.str()}; }
+std::vector<std::string> identityKeys(const Organization&, const OutlookProvider& o) { return {o.name}; }
+std::vector<std::string> identityKeys(const Organization&, const Recipient& r) {
+  std::vector<std::string> k{std::string(r.name()), std::string(r.alias()), std::string(r.legacyExchangeDn())};
+  if (!r.exchangeGuid.isNull()) k.push_back(r.exchangeGuid.str());
+  for (auto p : r.emailAddresses())
+    if (text::istartsWith(p, "smtp:")) k.emplace_back(p.substr(5));
+  return k;
+}
+
+std::string displayName(const Organization& org, ObjectRef ref) {
+  return visitKind(ref.kind, [&]<class T>(std::type_identity<T>) -> std::string {
+    if constexpr (std::is_same_v<T, OrganizationConfig>) return org.config().name;
+    else {
+      auto* o = org.find<T>(ref.id);
+      return o ? identityKeys(org, *o).front() : std::string("?");
+    }
+  });
+}
+
+template <class T>
+std::string kindLabel() {
+  if constexpr (std::is_same_v<T, Recipient>) return "recipient";
+  else return std::string(kindName(kindOf<T>()));
+}
+
+// All objects of T matching `identity` (exact, without regard to case, or with '*' wildcards).
+template <class T>
+Result<std::vector<Id>> resolveIdentity(const Organization& org, std::string_view identity, const Pred<T>& filter,
+                                        std::string_view label) {
+  std::vector<Id> out;
+  std::string id(text::trim(identity));
+  bool wild = id.find('*') != std::string::npos;
+  if constexpr (std::is_same_v<T, Recipient>) {
+    if (!wild) {
+      const Recipient* hits[] = {org.recipientByName(id), org.recipientByAlias(id), org.recipientByAddress(id),
+                                 org.recipientByLegacyDn(id)};
+      for (auto* r : hits)
+        if (r && (!filter || filter(org, *r)) && std::find(out.begin(), out.end(), r->id) == out.end())
+          out.push_back(r->id);
+      if (out.empty()) {
+        if (auto g = parseGuid(id)) {
+          org.forEachRecipient([&](const Recipient& r) {
+            if (r.exchangeGuid == *g && (!filter || filter(org, r))) out.push_back(r.id);
+          });
+        }
+      }
+    } else {
+      org.forEachRecipient([&](const Recipient& r) {
+        if (filter && !filter(org, r)) return;
+        for (auto& k : identityKeys(org, r))
+          if (wildcardMatch(id, k)) {
+            out.push_back(r.id);
+            break;
+          }
+      });
+    }
+  } else {
+    for (auto& [oid, o] : org.all<T>()) {
+      if (filter && !filter(org, o)) continue;
+      for (auto& k : identityKeys(org, o))
+        if (wild ? wildcardMatch(id, k) : text::iequals(id, k)) {
+          out.push_back(oid);
+          break;
+        }
+    }
+  }
+  if (out.empty())
+    return fail("the " + std::string(label) + " " + q(id) + " couldn't be found");
+  return out;
+}
+
+template <class T>
+Result<Id> resolveOne(const Organization& org, const Bound& b, const Pred<T>& filter, std::string_view label) {
+  if (b.identityRef) {
+    const T* obj = org.find<T>(b.identityRef->id);
+    if (!obj || (filter && !filter(org, *obj)))
+      return fail("the object from the pipeline (" + displayName(org, *b.identityRef) + ") is not a " +
+                  std::string(label));
+    return b.identityRef->id;
+  }
+  auto* v = b.get("Identity");
+  if (!v) return fail("-Identity is required");
+  auto s = asString(*v);
+  if (!s) return fail("-Identity: " + s.error().message);
+  if (s->find('*') != std::string::npos)
+    return fail("-Identity " + q(*s) + ": wildcards are not allowed here; name one " + std::string(label));
+  auto ids = resolveIdentity<T>(org, *s, filter, label);
+  if (!ids) return fail("-Identity " + q(*s) + ": " + ids.error().message);
+  if (ids->size() > 1) {
+    std::string names;
+    for (auto id : *ids) names += (names.empty() ? "" : ", ") + displayName(org, {kindOf<T>(), id});
+    return fail("-Identity " + q(*s) + " matches several objects (" + names + "); be more specific");
+  }
+  return ids->front();
+}
+
+std::string str(const Bound& b, std::string_view n) {
+  auto* v = b.get(n);
+  if (!v) return {};
+  auto s = asString(*v);
+  return s ? std::string(text::trim(*s)) : std::string();
+}
+
+ParamSpec identityParam(bool mandatory) {
+  return {"Identity", ParamType::String, mandatory, 0, "the object: its name or another of its identities"};
+}
+ParamSpec confirmParam() { return {"Confirm", ParamType::Switch, false, -1, "accepted for compatibility; autodisc never prompts"}; }
+ParamSpec dcParam() { return {"DomainController", ParamType::String, false, -1, "accepted for compatibility; ignored"}; }
+
+template <class T>
+ParamType paramTypeOf(const Property<T>& p) {
+  Organization org;
+  T obj{};
+  auto v = p.get(org, obj);
+  if (std::holds_alternative<bool>(v)) return ParamType::Bool;
+  if (std::holds_alternative<std::int64_t>(v)) return ParamType::Int;
+  if (std::holds_alternative<std::vector<std::string>>(v)) return ParamType::List;
+  return ParamType::String;
+}
+
+template <class T>
+const Property<T>* findProperty(std::string_view name) {
+  for (auto& p : properties<T>())
+    if (text::iequals(p.name, name)) return &p;
+  return nullptr;
+}
+
+// Applies each bound property parameter to `obj`, in the order given.
+template <class T>
+Result<void> applyProperties(const Organization& org, T& obj, const Bound& b, const std::vector<std::string>& names) {
+  for (auto& n : b.order) {
+    if (std::find_if(names.begin(), names.end(), [&](auto& x) { return text::iequals(x, n); }) == names.end()) continue;
+    auto* p = findProperty<T>(n);
+    if (!p || !p->set) continue;
+    const PropValue& v = *b.get(n);
+    if (auto r = p->set(org, obj, v); !r)
+      return fail("-" + p->name + " " + q(displayText(v)) + ": " + r.error().message);
+  }
+  return {};
+}
+
+template <class T>
+Result<void> commitObject(Organization& org, T obj) {
+  if (auto ok = validate(org, obj); !ok) return ok;
+  org.put(std::move(obj));
+  return {};
+}
+
+// --- generic Get-, Set-, Remove- ---------------------------------------------------------------------
+
+struct Filter {
+  ParamSpec param;
+  std::function<bool(const Organization&, ObjectRef, const std::string&)> keep;
+};
+
+int resultSizeLimit(const Bound& b, std::ostream& err, Env&, bool& unlimited) {
+  unlimited = false;
+  auto* v = b.get("ResultSize");
+  if (!v) return 1000;
+  auto s = asString(*v);
+  if (s && text::iequals(text::trim(*s), "Unlimited")) {
+    unlimited = true;
+    return 0;
+  }
+  auto n = asInt(*v);
+  if (!n || *n < 1) {
+    err << "";
+    return -1;
+  }
+  return static_cast<int>(*n);
+}
+
+template <class T>
+Cmdlet makeGet(std::string noun, std::string view, Pred<T> filter, std::vector<Filter> filters = {},
+               bool resultSize = false) {
+  Cmdlet c;
+  c.name = "Get-" + noun;
+  c.kind = kindOf<T>();
+  c.synopsis = "Lists " + noun + " objects, or the one named by -Identity.";
+  c.params = {identityParam(false)};
+  for (auto& f : filters) c.params.push_back(f.param);
+  if (resultSize)
+    c.params.push_back({"ResultSize", ParamType::String, false, -1,
+                        "how many to return at most: a number or Unlimited (default 1000)"});
+  c.params.push_back(dcParam());
+  c.input = Cmdlet::Input::PerItem;
+  c.example = c.name;
+  c.run = [noun, view, filter, filters, resultSize](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&,
+                                                    std::vector<PipeObject>& out) -> Result<void> {
+    std::vector<Id> ids;
+    if (b.identityRef) {
+      ids.push_back(b.identityRef->id);
+    } else if (b.has("Identity")) {
+      auto s = asString(*b.get("Identity"));
+      if (!s) return fail("-Identity: " + s.error().message);
+      auto r = resolveIdentity<T>(env.org, *s, filter, noun);
+      if (!r) return fail("-Identity " + q(*s) + ": " + r.error().message);
+      ids = *r;
+    } else if constexpr (std::is_same_v<T, Recipient>) {
+      env.org.forEachRecipient([&](const Recipient& r) {
+        if (!filter || filter(env.org, r)) ids.push_back(r.id);
+      });
+    } else {
+      for (auto& [id, o] : env.org.template all<T>())
+        if (!filter || filter(env.org, o)) ids.push_back(id);
+    }
+    for (auto& f : filters) {
+      if (!b.has(f.param.name)) continue;
+      auto value = str(b, f.param.name);
+      std::erase_if(ids, [&](Id id) { return !f.keep(env.org, ObjectRef{kindOf<T>(), id}, value); });
+    }
+    std::size_t limit = ids.size();
+    if (resultSize) {
+      bool unlimited = false;
+      int n = resultSizeLimit(b, env.err, env, unlimited);
+      if (n < 0) return fail("-ResultSize " + q(str(b, "ResultSize")) + ": expected a positive number or Unlimited");
+      if (!unlimited && ids.size() > static_cast<std::size_t>(n)) {
+        limit = static_cast<std::size_t>(n);
+        env.err << "WARNING: By default, only the first " << n
+                << " items are returned. Use the ResultSize parameter to specify the number of items returned. "
+                   "To return all items, specify \"-ResultSize Unlimited\".\n";
+      }
+    }
+    for (std::size_t i = 0; i < limit; ++i) out.push_back(PipeObject{ObjectRef{kindOf<T>(), ids[i]}, view});
+    return {};
+  };
+  return c;
+}
+
+template <class T>
+using SetHook = std::function<Result<void>(Env&, const Bound&, const T& before, T& after)>;
+
+template <class T>
+Cmdlet makeSet(std::string noun, Pred<T> filter, std::vector<std::string> settable,
+               std::vector<ParamSpec> extra = {}, SetHook<T> hook = nullptr) {
+  Cmdlet c;
+  c.name = "Set-" + noun;
+  c.kind = kindOf<T>();
+  c.synopsis = "Changes the properties of a " + noun + ".";
+  if constexpr (!std::is_same_v<T, OrganizationConfig>) c.params.push_back(identityParam(true));
+  for (auto& n : settable) {
+    auto* p = findProperty<T>(n);
+    c.params.push_back({p->name, paramTypeOf(*p), false, -1, "sets " + p->name});
+  }
+  for (auto& e : extra) c.params.push_back(e);
+  c.params.push_back(confirmParam());
+  c.params.push_back(dcParam());
+  c.input = Cmdlet::Input::PerItem;
+  c.run = [noun, filter, settable, hook](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&,
+                                         std::vector<PipeObject>&) -> Result<void> {
+    T before;
+    Id id = 0;
+    if constexpr (std::is_same_v<T, OrganizationConfig>) {
+      before = env.org.config();
+    } else {
+      auto r = resolveOne<T>(env.org, b, filter, noun);
+      if (!r) return std::unexpected(r.error());
+      id = *r;
+      before = *env.org.template find<T>(id);
+    }
+    T after = before;
+    if (auto r = applyProperties(env.org, after, b, settable); !r) return r;
+    if (hook)
+      if (auto r = hook(env, b, before, after); !r) return r;
+    if (auto ok = validate(env.org, after); !ok) return ok;
+    auto name = [&] {
+      if constexpr (std::is_same_v<T, OrganizationConfig>) return after.name;
+      else return identityKeys(env.org, after).front();
+    }();
+    // Compare what a person would see, so that "no change" is reported as Exchange reports it.
+    bool same = true;
+    for (auto& p : properties<T>())
+      if (p.get(env.org, before) != p.get(env.org, after)) same = false;
+    if (same) {
+      env.err << "WARNING: The command completed successfully but no settings of '" << name
+              << "' have been modified.\n";
+      return {};
+    }
+    env.org.put(std::move(after));
+    return {};
+  };
+  return c;
+}
+
+template <class T>
+using RemoveCheck = std::function<Result<void>(const Organization&, const T&)>;
+
+template <class T>
+Cmdlet makeRemove(std::string noun, Pred<T> filter, RemoveCheck<T> check,
+                  std::function<void(Organization&, const T&)> cascade = nullptr) {
+  Cmdlet c;
+  c.name = "Remove-" + noun;
+  c.kind = kindOf<T>();
+  c.synopsis = "Removes a " + noun + ".";
+  c.params = {identityParam(true), confirmParam(), dcParam()};
+  c.input = Cmdlet::Input::PerItem;
+  c.run = [noun, filter, check, cascade](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&,
+                                         std::vector<PipeObject>&) -> Result<void> {
+    auto id = resolveOne<T>(env.org, b, filter, noun);
+    if (!id) return std::unexpected(id.error());
+    T obj = *env.org.template find<T>(*id);
+    if (check)
+      if (auto r = check(env.org, obj); !r) return r;
+    if (cascade) cascade(env.org, obj);
+    env.org.template erase<T>(*id);
+    return {};
+  };
+  return c;
+}
+
+// --- the cmdlets ---------------------------------------------------------------------------------------
+
+Guid newGuid(Env& env) { return Guid::fromRandom(env.random(), env.random()); }
+
+Result<Id> siteParamOrOnly(const Organization& org, const Bound& b) {
+  if (b.has("Site")) {
+    auto name = str(b, "Site");
+    auto* s = org.siteByName(name);
+    if (!s) return fail("-Site " + q(name) + ": there is no AD site by that name (see Get-ADReplicationSite)");
+    return s->id;
+  }
+  auto& sites = org.all<AdSite>();
+  if (sites.size() == 1) return sites.begin()->first;
+  if (sites.empty()) return fail("-Site is required: there is no AD site yet (New-ADReplicationSite)");
+  std::string names;
+  for (auto& [id, s] : sites) names += (names.empty() ? "" : ", ") + s.name;
+  return fail("-Site is required when there are several sites (" + names + ")");
+}
+
+template <class T>
+Result<void> setFromBound(const Organization& org, T& obj, const Bound& b, std::string_view param, std::string_view prop) {
+  auto* v = b.get(param);
+  if (!v) return {};
+  auto* p = findProperty<T>(prop);
+  if (auto r = p->set(org, obj, *v); !r) return fail("-" + std::string(param) + " " + q(displayText(*v)) + ": " + r.error().message);
+  return {};
+}
+
+std::vector<Cmdlet> buildCmdlets() {
+  std::vector<Cmdlet> all;
+  auto add = [&](Cmdlet c, std::string example, std::vector<std::string> aliases = {}) {
+    c.example = std::move(example);
+    c.aliases = std::move(aliases);
+    all.push_back(std::move(c));
+  };
+
+  // Accepted domains.
+  {
+    Cmdlet n;
+    n.name = "New-AcceptedDomain";
+    n.kind = Kind::AcceptedDomain;
+    n.synopsis = "Adds a domain that the organisation accepts mail for (the first one becomes the default).";
+    n.params = {{"Name", ParamType::String, true, 0, "the domain's name in the organisation"},
+                {"DomainName", ParamType::String, true, -1, "the SMTP domain, e.g. contoso.com"},
+                {"DomainType", ParamType::String, false, -1, "Authoritative (default), InternalRelay or ExternalRelay"},
+                confirmParam(), dcParam()};
+    n.input = Cmdlet::Input::PerItem;
+    n.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
+      AcceptedDomain d;
+      d.id = env.org.allocateId(Kind::AcceptedDomain);
+      for (auto p : {"Name", "DomainName", "DomainType"})
+        if (auto r = setFromBound(env.org, d, b, p, p); !r) return r;
+      d.isDefault = env.org.all<AcceptedDomain>().empty();
+      if (auto r = commitObject(env.org, d); !r) return r;
+      out.push_back({ObjectRef{Kind::AcceptedDomain, d.id}, "AcceptedDomain"});
+      return {};
+    };
+    add(n, "New-AcceptedDomain -Name contoso.com -DomainName contoso.com -DomainType Authoritative");
+  }
+  add(makeGet<AcceptedDomain>("AcceptedDomain", "AcceptedDomain", nullptr), "Get-AcceptedDomain");
+  add(makeSet<AcceptedDomain>(
+          "AcceptedDomain", nullptr, {"Name", "DomainType"},
+          {{"MakeDefault", ParamType::Switch, false, -1, "makes this the default domain (new addresses use it)"}},
+          [](Env& env, const Bound& b, const AcceptedDomain&, AcceptedDomain& after) -> Result<void> {
+            auto* v = b.get("MakeDefault");
+            if (v && asBool(*v).value_or(false) && !after.isDefault) {
+              for (auto [id, d] : env.org.all<AcceptedDomain>())
+                if (d.isDefault) {
+                  d.isDefault = false;
+                  env.org.put(d);
+                }
+              after.isDefault = true;
+            }
+            return {};
+          }),
+      "Set-AcceptedDomain -Identity contoso.com -MakeDefault");
+  add(makeRemove<AcceptedDomain>("AcceptedDomain", nullptr,
+                                 [](const Organization& org, const AcceptedDomain& d) -> Result<void> {
+                                   if (d.isDefault && org.all<AcceptedDomain>().size() > 1)
+                                     return fail(q(d.name) + " is the default domain; make another one the default first");
+                                   const Recipient* user = nullptr;
+                                   org.forEachRecipient([&](const Recipient& r) {
+                                     if (!user && text::iequals(domainOf(r.primarySmtpAddress()), d.domainName)) user = &r;
+                                   });
+                                   if (user)
+                                     return fail(q(d.domainName) + " is still the primary address domain of " +
+                                                 q(user->name()) + " and maybe others");
+                                   return {};
+                                 }),
+      "Remove-AcceptedDomain -Identity fabrikam.com");
+
+  // Sites and subnets (the Active Directory module's names).
+  {
+    Cmdlet n;
+    n.name = "New-ADReplicationSite";
+    n.kind = Kind::AdSite;
+    n.synopsis = "Creates an Active Directory site.";
+    n.params = {{"Name", ParamType::String, true, 0, "the site's name"}, confirmParam()};
+    n.input = Cmdlet::Input::PerItem;
+    n.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
+      AdSite s;
+      s.id = env.org.allocateId(Kind::AdSite);
+      if (auto r = setFromBound(env.org, s, b, "Name", "Name"); !r) return r;
+      if (auto r = commitObject(env.org, s); !r) return r;
+      out.push_back({ObjectRef{Kind::AdSite, s.id}, "ADReplicationSite"});
+      return {};
+    };
+    add(n, "New-ADReplicationSite -Name Paris");
+  }
+  {
+    auto g = makeGet<AdSite>("ADReplicationSite", "ADReplicationSite", nullptr,
+                             {{{"Filter", ParamType::String, false, -1, "only * (all sites) is supported"},
+                               [](const Organization&, ObjectRef, const std::string&) { return true; }}});
+    add(g, "Get-ADReplicationSite -Filter *");
+  }
+  add(makeRemove<AdSite>("ADReplicationSite", nullptr,
+                         [](const Organization& org, const AdSite& s) -> Result<void> {
+                           for (auto& [id, x] : org.all<ExchangeServer>())
+                             if (x.site == s.id) return fail("the server " + q(x.name) + " is in site " + q(s.name));
+                           for (auto& [id, x] : org.all<ClientAccessArray>())
+                             if (x.site == s.id) return fail("the array " + q(x.name) + " is in site " + q(s.name));
+                           for (auto& [id, x] : org.all<AdSubnet>())
+                             if (x.site == s.id) return fail("the subnet " + q(x.name()) + " belongs to site " + q(s.name));
+                           return {};
+                         }),
+      "Remove-ADReplicationSite -Identity Paris");
+  {
+    Cmdlet n;
+    n.name = "New-ADReplicationSubnet";
+    n.kind = Kind::AdSubnet;
+    n.synopsis = "Creates a subnet (CIDR) and ties it to a site, so that client addresses map to sites.";
+    n.params = {{"Name", ParamType::String, true, 0, "the range in CIDR notation, e.g. 10.1.0.0/16"},
+                {"Site", ParamType::String, false, -1, "the site it belongs to (default: the only site)"},
+                confirmParam()};
+    n.input = Cmdlet::Input::PerItem;
+    n.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
+      AdSubnet s;
+      s.id = env.org.allocateId(Kind::AdSubnet);
+      if (auto r = setFromBound(env.org, s, b, "Name", "Name"); !r) return r;
+      auto site = siteParamOrOnly(env.org, b);
+      if (!site) return std::unexpected(site.error());
+      s.site = *site;
+      if (auto r = commitObject(env.org, s); !r) return r;
+      out.push_back({ObjectRef{Kind::AdSubnet, s.id}, "ADReplicationSubnet"});
+      return {};
+    };
+    add(n, "New-ADReplicationSubnet -Name 10.1.0.0/16 -Site Paris");
+  }
+  add(makeGet<AdSubnet>("ADReplicationSubnet", "ADReplicationSubnet", nullptr,
+                        {{{"Filter", ParamType::String, false, -1, "only * (all subnets) is supported"},
+                          [](const Organization&, ObjectRef, const std::string&) { return true; }}}),
+      "Get-ADReplicationSubnet -Filter *");
+  add(makeRemove<AdSubnet>("ADReplicationSubnet", nullptr, nullptr), "Remove-ADReplicationSubnet -Identity 10.1.0.0/16");
+
+  // Exchange servers.
+  {
+    Cmdlet n;
+    n.name = "New-ExchangeServer";
+    n.kind = Kind::ExchangeServer;
+    n.synopsis =
+        "Adds a server as Exchange setup does: with every default virtual directory (InternalUrl "
+        "https://<fqdn>/<path>, no ExternalUrl), Outlook Anywhere, and AutoDiscoverServiceInternalUri "
+        "https://<fqdn>/Autodiscover/Autodiscover.xml.";
+    n.params = {{"Name", ParamType::String, true, 0, "the server's (NetBIOS) name, e.g. EX01"},
+                {"Fqdn", ParamType::String, true, -1, "the server's DNS name, e.g. ex01.contoso.local"},
+                {"Site", ParamType::String, false, -1, "its AD site (default: the only site)"},
+                {"ServerRole", ParamType::List, false, -1, "Mailbox, ClientAccess (default), HubTransport, ..."},
+                {"AdminDisplayVersion", ParamType::String, false, -1,
+                 "its version, e.g. \"Version 14.3 (Build 123.4)\" (default Version 15.2 (Build 1118.7))"},
+                confirmParam()};
+    n.input = Cmdlet::Input::PerItem;
+    n.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
+      ExchangeServer s;
+      s.id = env.org.allocateId(Kind::ExchangeServer);
+      s.version = *parseServerVersion("Version 15.2 (Build 1118.7)");
+      for (auto p : {"Name", "Fqdn", "ServerRole", "AdminDisplayVersion"})
+        if (auto r = setFromBound(env.org, s, b, p, p); !r) return r;
+      s.fqdn = text::toLower(s.fqdn);
+      auto site = siteParamOrOnly(env.org, b);
+      if (!site) return std::unexpected(site.error());
+      s.site = *site;
+      if (s.isClientAccess()) {
+        s.autoDiscoverServiceInternalUri = defaultAutoDiscoverServiceInternalUri(s);
+        s.autoDiscoverSiteScope = {env.org.find<AdSite>(s.site)->name};
+      }
+      if (auto r = commitObject(env.org, s); !r) return r;
+      if (s.isClientAccess()) {
+        for (auto v : defaultVirtualDirectories(s)) {
+          v.id = env.org.allocateId(Kind::VirtualDirectory);
+          env.org.put(v);
+        }
+        auto oa = defaultOutlookAnywhere(s);
+        oa.id = env.org.allocateId(Kind::OutlookAnywhere);
+        env.org.put(oa);
+      }
+      out.push_back({ObjectRef{Kind::ExchangeServer, s.id}, "ExchangeServer"});
+      return {};
+    };
+    add(n, "New-ExchangeServer -Name EX01 -Fqdn ex01.contoso.local -Site Default-First-Site-Name");
+  }
+  add(makeGet<ExchangeServer>("ExchangeServer", "ExchangeServer", nullptr), "Get-ExchangeServer");
+  add(makeRemove<ExchangeServer>(
+          "ExchangeServer", nullptr,
+          [](const Organization& org, const ExchangeServer& s) -> Result<void> {
+            for (auto& [id, d] : org.all<MailboxDatabase>())
+              if (d.server == s.id)
+                return fail("the mailbox database " + q(d.name) + " is on " + q(s.name) + "; remove or move it first");
+            return {};
+          },
+          [](Organization& org, const ExchangeServer& s) {
+            for (auto* v : org.vdirsOf(s.id)) org.erase<VirtualDirectory>(v->id);
+            if (auto* oa = org.outlookAnywhereOf(s.id)) org.erase<OutlookAnywhere>(oa->id);
+          }),
+      "Remove-ExchangeServer -Identity EX02");
+
+  // Client Access servers (Exchange 2016 renamed the cmdlets *-ClientAccessService).
+  Pred<ExchangeServer> isCas = [](const Organization&, const ExchangeServer& s) { return s.isClientAccess(); };
+  for (std::string noun : {"ClientAccessServer", "ClientAccessService"}) {
+    add(makeGet<ExchangeServer>(noun, "ClientAccessServer", isCas), "Get-" + noun + " -Identity EX01 | Format-List");
+    add(makeSet<ExchangeServer>(noun, isCas, {"AutoDiscoverServiceInternalUri", "AutoDiscoverSiteScope"}),
+        "Set-" + noun + " -Identity EX01 -AutoDiscoverServiceInternalUri https://mail.contoso.com/Autodiscover/Autodiscover.xml");
+  }
+
+  // Virtual directories.
+  struct VdirNoun {
+    const char* noun;
+    VdirType type;
+    const char* example;
+  };
+  static const VdirNoun vdirNouns[] = {
+      {"OwaVirtualDirectory", VdirType::Owa, "\"EX01\\owa (Default Web Site)\" -ExternalUrl https://mail.contoso.com/owa"},
+      {"OabVirtualDirectory", VdirType::Oab, "\"EX01\\OAB (Default Web Site)\" -ExternalUrl https://mail.contoso.com/OAB"},
+      {"WebServicesVirtualDirectory", VdirType::Ews,
+       "\"EX01\\EWS (Default Web Site)\" -ExternalUrl https://mail.contoso.com/EWS/Exchange.asmx"},
+      {"ActiveSyncVirtualDirectory", VdirType::ActiveSync,
+       "\"EX01\\Microsoft-Server-ActiveSync (Default Web Site)\" -ExternalUrl https://mail.contoso.com/Microsoft-Server-ActiveSync"},
+      {"EcpVirtualDirectory", VdirType::Ecp, "\"EX01\\ecp (Default Web Site)\" -ExternalUrl https://mail.contoso.com/ecp"},
+      {"AutodiscoverVirtualDirectory", VdirType::Autodiscover, "\"EX01\\Autodiscover (Default Web Site)\" -BasicAuthentication $true"},
+      {"MapiVirtualDirectory", VdirType::Mapi, "\"EX01\\mapi (Default Web Site)\" -ExternalUrl https://mail.contoso.com/mapi"},
+  };
+  for (auto& vn : vdirNouns) {
+    VdirType type = vn.type;
+    Pred<VirtualDirectory> ofType = [type](const Organization&, const VirtualDirectory& v) { return v.type == type; };
+    Filter byServer{{"Server", ParamType::String, false, -1, "only the directories of this server"},
+                    [](const Organization& org, ObjectRef ref, const std::string& server) {
+                      auto* v = org.find<VirtualDirectory>(ref.id);
+                      auto* s = org.find<ExchangeServer>(v->server);
+                      return s && (text::iequals(s->name, server) || text::iequals(s->fqdn, server));
+                    }};
+    add(makeGet<VirtualDirectory>(vn.noun, "VirtualDirectory", ofType, {byServer}),
+        std::string("Get-") + vn.noun + " -Server EX01 | Format-List InternalUrl,ExternalUrl");
+    SetHook<VirtualDirectory> hook = nullptr;
+    if (type == VdirType::Autodiscover) {
+      hook = [](Env& env, const Bound& b, const VirtualDirectory& before, VirtualDirectory&) -> Result<void> {
+        if (b.has("InternalUrl") || b.has("ExternalUrl")) {
+          auto* s = env.org.find<ExchangeServer>(before.server);
+          env.err << "WARNING: The InternalUrl and ExternalUrl of the Autodiscover virtual directory are stored but "
+                     "not used: Autodiscover clients are not told them. To change the URL that domain-joined "
+                     "Outlook finds, run: Set-ClientAccessServer -Identity "
+                  << (s ? s->name : std::string("<server>"))
+                  << " -AutoDiscoverServiceInternalUri https://<name>/Autodiscover/Autodiscover.xml\n";
+        }
+        return {};
+      };
+    }
+    add(makeSet<VirtualDirectory>(vn.noun, ofType,
+                                  {"InternalUrl", "ExternalUrl", "InternalAuthenticationMethods",
+                                   "ExternalAuthenticationMethods", "BasicAuthentication", "DigestAuthentication",
+                                   "FormsAuthentication", "WindowsAuthentication"},
+                                  {}, hook),
+        std::string("Set-") + vn.noun + " -Identity " + vn.example);
+  }
+
+  // Outlook Anywhere.
+  add(makeGet<OutlookAnywhere>("OutlookAnywhere", "OutlookAnywhere", nullptr,
+                               {{{"Server", ParamType::String, false, -1, "only this server's"},
+                                 [](const Organization& org, ObjectRef ref, const std::string& server) {
+                                   auto* o = org.find<OutlookAnywhere>(ref.id);
+                                   auto* s = org.find<ExchangeServer>(o->server);
+                                   return s && (text::iequals(s->name, server) || text::iequals(s->fqdn, server));
+                                 }}}),
+      "Get-OutlookAnywhere | Format-List *Hostname,*Authentication*");
+  add(makeSet<OutlookAnywhere>("OutlookAnywhere", nullptr,
+                               {"InternalHostname", "ExternalHostname", "InternalClientsRequireSsl",
+                                "ExternalClientsRequireSsl", "InternalClientAuthenticationMethod",
+                                "ExternalClientAuthenticationMethod", "IISAuthenticationMethods"}),
+      "Set-OutlookAnywhere -Identity \"EX01\\Rpc (Default Web Site)\" -ExternalHostname mail.contoso.com "
+      "-ExternalClientsRequireSsl $true -ExternalClientAuthenticationMethod Basic");
+
+  // CAS arrays.
+  {
+    Cmdlet n;
+    n.name = "New-ClientAccessArray";
+    n.kind = Kind::ClientAccessArray;
+    n.synopsis =
+        "Creates a CAS array: one name for the Client Access Servers of a site. Mailbox databases created "
+        "in the site afterwards use its FQDN as RpcClientAccessServer; existing ones keep theirs.";
+    n.params = {{"Name", ParamType::String, true, 0, "the array's name"},
+                {"Fqdn", ParamType::String, true, -1, "the name clients use, e.g. outlook.contoso.local"},
+                {"Site", ParamType::String, false, -1, "its AD site (default: the only site)"},
+                confirmParam(), dcParam()};
+    n.input = Cmdlet::Input::PerItem;
+    n.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
+      ClientAccessArray a;
+      a.id = env.org.allocateId(Kind::ClientAccessArray);
+      for (auto p : {"Name", "Fqdn"})
+        if (auto r = setFromBound(env.org, a, b, p, p); !r) return r;
+      a.fqdn = text::toLower(a.fqdn);
+      auto site = siteParamOrOnly(env.org, b);
+      if (!site) return std::unexpected(site.error());
+      a.site = *site;
+      if (auto r = commitObject(env.org, a); !r) return r;
+      out.push_back({ObjectRef{Kind::ClientAccessArray, a.id}, "ClientAccessArray"});
+      return {};
+    };
+    add(n, "New-ClientAccessArray -Fqdn outlook.contoso.local -Name CAS_Array -Site Default-First-Site-Name");
+  }
+  add(makeGet<ClientAccessArray>("ClientAccessArray", "ClientAccessArray", nullptr), "Get-ClientAccessArray");
+  add(makeSet<ClientAccessArray>("ClientAccessArray", nullptr, {"Name", "Fqdn", "Site"}),
+      "Set-ClientAccessArray -Identity CAS_Array -Fqdn outlook.contoso.local");
+  add(makeRemove<ClientAccessArray>("ClientAccessArray", nullptr, nullptr), "Remove-ClientAccessArray -Identity CAS_Array");
+
+  // Mailbox databases.
+  {
+    Cmdlet n;
+    n.name = "New-MailboxDatabase";
+    n.kind = Kind::MailboxDatabase;
+    n.synopsis =
+        "Creates a mailbox database on a server. Its RpcClientAccessServer is the FQDN of the CAS array of the "
+        "server's site if there is one, else the server's FQDN.";
+    n.params = {{"Name", ParamType::String, true, 0, "the database's name"},
+                {"Server", ParamType::String, true, -1, "the mailbox server that hosts it"},
+                confirmParam(), dcParam()};
+    n.input = Cmdlet::Input::PerItem;
+    n.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
+      MailboxDatabase d;
+      d.id = env.org.allocateId(Kind::MailboxDatabase);
+      d.guid = newGuid(env);
+      for (auto p : {"Name", "Server"})
+        if (auto r = setFromBound(env.org, d, b, p, p); !r) return r;
+      if (auto* s = env.org.find<ExchangeServer>(d.server)) {
+        auto* array = env.org.arrayInSite(s->site);
+        d.rpcClientAccessServer = array ? array->fqdn : s->fqdn;
+      }
+      if (auto r = commitObject(env.org, d); !r) return r;
+      out.push_back({ObjectRef{Kind::MailboxDatabase, d.id}, "MailboxDatabase"});
+      return {};
+    };
+    add(n, "New-MailboxDatabase -Name DB02 -Server EX01");
+  }
+  add(makeGet<MailboxDatabase>("MailboxDatabase", "MailboxDatabase", nullptr,
+                               {{{"Server", ParamType::String, false, -1, "only the databases on this server"},
+                                 [](const Organization& org, ObjectRef ref, const std::string& server) {
+                                   auto* d = org.find<MailboxDatabase>(ref.id);
+                                   auto* s = org.find<ExchangeServer>(d->server);
+                                   return s && (text::iequals(s->name, server) || text::iequals(s->fqdn, server));
+                                 }}}),
+      "Get-MailboxDatabase | Format-Table Name,Server,RpcClientAccessServer");
+  add(makeSet<MailboxDatabase>("MailboxDatabase", nullptr, {"Name", "RpcClientAccessServer"}),
+      "Get-MailboxDatabase | Set-MailboxDatabase -RpcClientAccessServer outlook.contoso.local");
+  add(makeRemove<MailboxDatabase>("MailboxDatabase", nullptr,
+                                  [](const Organization& org, const MailboxDatabase& d) -> Result<void> {
+                                    const Recipient* user = nullptr;
+                                    org.forEachRecipient([&](const Recipient& r) {
+                                      if (!user && r.database == d.id) user = &r;
+                                    });
+                                    if (user)
+                                      return fail("the database " + q(d.name) + " still holds the mailbox " +
+                                                  q(user->name()) + " (and maybe others)");
+                                    return {};
+                                  }),
+      "Remove-MailboxDatabase -Identity DB02");
+
+  // Recipients.
+  auto isType = [](RecipientType t) -> Pred<Recipient> {
+    return [t](const Organization&, const Recipient& r) { return r.type == t; };
+  };
+  auto newRecipient = [](RecipientType type) {
+    return [type](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&,
+                  std::vector<PipeObject>& out) -> Result<void> {
+      Recipient r;
+      r.type = type;
+      r.id = env.org.allocateId(Kind::Recipient);
+      if (auto res = setFromBound(env.org, r, b, "Name", "Name"); !res) return res;
+      // Defaults as Exchange derives them: alias from the name, display name = name, primary
+      // address alias@<default accepted domain>.
+      if (b.has("Alias")) {
+        if (auto res = setFromBound(env.org, r, b, "Alias", "Alias"); !res) return res;
+      } else {
+        std::string alias;
+        for (char c : r.name())
+          if (std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos)
+            alias += c;
+        while (!alias.empty() && alias.front() == '.') alias.erase(0, 1);
+        while (!alias.empty() && alias.back() == '.') alias.pop_back();
+        if (alias.empty()) return fail("-Name " + q(r.name()) + ": no alias can be made from it; give -Alias");
+        r.setField(Recipient::Alias, alias.substr(0, 64));
+      }
+      if (b.has("DisplayName")) {
+        if (auto res = setFromBound(env.org, r, b, "DisplayName", "DisplayName"); !res) return res;
+      } else {
+        r.setField(Recipient::DisplayName, r.name());
+      }
+      if (b.has("PrimarySmtpAddress")) {
+        if (auto res = setFromBound(env.org, r, b, "PrimarySmtpAddress", "PrimarySmtpAddress"); !res) return res;
+      } else {
+        const AcceptedDomain* dflt = nullptr;
+        for (auto& [id, d] : env.org.all<AcceptedDomain>())
+          if (d.isDefault) dflt = &d;
+        if (!dflt) return fail("no accepted domain to make an address in; run New-AcceptedDomain or give -PrimarySmtpAddress");
+        r.setEmailAddresses({"SMTP:" + std::string(r.alias()) + "@" + dflt->domainName});
+      }
+      if (type == RecipientType::Mailbox) {
+        if (b.has("Database")) {
+          if (auto res = setFromBound(env.org, r, b, "Database", "Database"); !res) return res;
+        } else {
+          auto& dbs = env.org.all<MailboxDatabase>();
+          if (dbs.empty()) return fail("there is no mailbox database; create one with New-MailboxDatabase");
+          r.database = dbs.begin()->first;
+        }
+        r.exchangeGuid = newGuid(env);
+      } else {
+        if (auto res = setFromBound(env.org, r, b, "ExternalEmailAddress", "ExternalEmailAddress"); !res) return res;
+      }
+      r.setField(Recipient::LegacyExchangeDn, deriveLegacyExchangeDn(env.org, r.alias(), newGuid(env)));
+      Id id = r.id;
+      if (auto res = commitObject(env.org, std::move(r)); !res) return res;
+      out.push_back({ObjectRef{Kind::Recipient, id}, type == RecipientType::Mailbox ? "Mailbox" : "MailUser"});
+      return {};
+    };
+  };
+  {
+    Cmdlet n;
+    n.name = "New-Mailbox";
+    n.kind = Kind::Recipient;
+    n.synopsis =
+        "Creates a mailbox. Alias defaults to the name, DisplayName to the name, the primary address to "
+        "alias@<default accepted domain>, the database to the first one.";
+    n.params = {{"Name", ParamType::String, true, 0, "the mailbox's unique name"},
+                {"Alias", ParamType::String, false, -1, "the unique alias"},
+                {"DisplayName", ParamType::String, false, -1, "the name shown in address lists"},
+                {"PrimarySmtpAddress", ParamType::String, false, -1, "the primary SMTP address"},
+                {"Database", ParamType::String, false, -1, "the mailbox database"},
+                confirmParam(), dcParam()};
+    n.input = Cmdlet::Input::PerItem;
+    n.run = newRecipient(RecipientType::Mailbox);
+    add(n, "Import-Csv users.csv | New-Mailbox");
+  }
+  {
+    Cmdlet n;
+    n.name = "New-MailUser";
+    n.kind = Kind::Recipient;
+    n.synopsis = "Creates a mail user: an address here whose mailbox is elsewhere (Autodiscover redirects to it).";
+    n.params = {{"Name", ParamType::String, true, 0, "the unique name"},
+                {"ExternalEmailAddress", ParamType::String, true, -1, "where its mail really goes"},
+                {"Alias", ParamType::String, false, -1, "the unique alias"},
+                {"DisplayName", ParamType::String, false, -1, "the name shown in address lists"},
+                {"PrimarySmtpAddress", ParamType::String, false, -1, "its address in this organisation"},
+                confirmParam(), dcParam()};
+    n.input = Cmdlet::Input::PerItem;
+    n.run = newRecipient(RecipientType::MailUser);
+    add(n, "New-MailUser -Name Bob -ExternalEmailAddress bob@fabrikam.com -PrimarySmtpAddress bob@contoso.com");
+  }
+  Filter byDatabase{{"Database", ParamType::String, false, -1, "only the mailboxes in this database"},
+                    [](const Organization& org, ObjectRef ref, const std::string& db) {
+                      auto* r = org.find<Recipient>(ref.id);
+                      auto* d = org.find<MailboxDatabase>(r->database);
+                      return d && text::iequals(d->name, db);
+                    }};
+  add(makeGet<Recipient>("Mailbox", "Mailbox", isType(RecipientType::Mailbox), {byDatabase}, true),
+      "Get-Mailbox -ResultSize Unlimited | Measure-Object");
+  add(makeSet<Recipient>("Mailbox", isType(RecipientType::Mailbox),
+                         {"Name", "Alias", "DisplayName", "PrimarySmtpAddress", "EmailAddresses"}),
+      "Set-Mailbox -Identity alice -EmailAddresses SMTP:alice@contoso.com,smtp:a.smith@contoso.com");
+  add(makeRemove<Recipient>("Mailbox", isType(RecipientType::Mailbox), nullptr), "Remove-Mailbox -Identity alice");
+  add(makeGet<Recipient>("MailUser", "MailUser", isType(RecipientType::MailUser), {}, true), "Get-MailUser");
+  add(makeSet<Recipient>("MailUser", isType(RecipientType::MailUser),
+                         {"Name", "Alias", "DisplayName", "PrimarySmtpAddress", "EmailAddresses", "ExternalEmailAddress"}),
+      "Set-MailUser -Identity bob -ExternalEmailAddress bob@fabrikam.net");
+  add(makeRemove<Recipient>("MailUser", isType(RecipientType::MailUser), nullptr), "Remove-MailUser -Identity bob");
+  add(makeGet<Recipient>("Recipient", "Recipient", nullptr, {}, true), "Get-Recipient -Identity *@contoso.com");
+
+  // Outlook providers and the organisation.
+  add(makeGet<OutlookProvider>("OutlookProvider", "OutlookProvider", nullptr), "Get-OutlookProvider");
+  add(makeSet<OutlookProvider>("OutlookProvider", nullptr, {"CertPrincipalName", "TTL", "Server"}),
+      "Set-OutlookProvider -Identity EXPR -CertPrincipalName msstd:mail.contoso.com");
+  {
+    Cmdlet g;
+    g.name = "Get-OrganizationConfig";
+    g.kind = Kind::OrganizationConfig;
+    g.synopsis = "Shows the organisation's settings.";
+    g.params = {dcParam()};
+    g.run = [](Env&, const Cmdlet&, const Bound&, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
+      out.push_back({ObjectRef{Kind::OrganizationConfig, 0}, "OrganizationConfig"});
+      return {};
+    };
+    add(g, "Get-OrganizationConfig | Format-List Name,MapiHttpEnabled");
+  }
+  add(makeSet<OrganizationConfig>("OrganizationConfig", nullptr, {"Name", "MapiHttpEnabled"}),
+      "Set-OrganizationConfig -MapiHttpEnabled $true");
+
+  // Formatting and utilities.
+  {
+    Cmdlet c;
+    c.name = "Format-List";
+    c.synopsis = "Prints each object as a list of properties (all of them, or the ones named; * wildcards allowed).";
+    c.params = {{"Property", ParamType::List, false, 0, "the properties to show"}};
+    c.input = Cmdlet::Input::All;
+    c.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>& in, std::vector<PipeObject>&) -> Result<void> {
+      std::vector<std::string> wanted;
+      if (auto* v = b.get("Property")) wanted = asList(*v).value_or(std::vector<std::string>{});
+      formatList(env.org, in, wanted, env.out);
+      return {};
+    };
+    add(c, "Get-ClientAccessServer | Format-List Name,AutoDiscoverServiceInternalUri", {"fl"});
+  }
+  {
+    Cmdlet c;
+    c.name = "Format-Table";
+    c.synopsis = "Prints the objects as a table (the default columns, or the properties named).";
+    c.params = {{"Property", ParamType::List, false, 0, "the columns"},
+                {"AutoSize", ParamType::Switch, false, -1, "accepted; columns always fit their contents"}};
+    c.input = Cmdlet::Input::All;
+    c.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>& in, std::vector<PipeObject>&) -> Result<void> {
+      std::vector<std::string> wanted;
+      if (auto* v = b.get("Property")) wanted = asList(*v).value_or(std::vector<std::string>{});
+      formatTable(env.org, in, wanted, env.out);
+      return {};
+    };
+    add(c, "Get-OwaVirtualDirectory | Format-Table Server,InternalUrl,ExternalUrl", {"ft"});
+  }
+  {
+    Cmdlet c;
+    c.name = "ConvertTo-Json";
+    c.synopsis = "Prints the objects as JSON (one object, or an array of several).";
+    c.params = {{"Compress", ParamType::Switch, false, -1, "on one line"},
+                {"Depth", ParamType::Int, false, -1, "accepted; objects are always written whole"}};
+    c.input = Cmdlet::Input::All;
+    c.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>& in, std::vector<PipeObject>&) -> Result<void> {
+      bool compress = b.has("Compress") && asBool(*b.get("Compress")).value_or(false);
+      formatJson(env.org, in, compress, env.out);
+      return {};
+    };
+    add(c, "Get-Mailbox -Identity alice | ConvertTo-Json");
+  }
+  {
+    Cmdlet c;
+    c.name = "Measure-Object";
+    c.synopsis = "Counts the objects.";
+    c.input = Cmdlet::Input::All;
+    c.run = [](Env& env, const Cmdlet&, const Bound&, const std::vector<PipeObject>& in, std::vector<PipeObject>&) -> Result<void> {
+      env.out << "\nCount    : " << in.size() << "\n\n";
+      return {};
+    };
+    add(c, "Get-Mailbox -ResultSize Unlimited | Measure-Object", {"measure"});
+  }
+  {
+    Cmdlet c;
+    c.name = "Import-Csv";
+    c.synopsis =
+        "Reads a CSV file (a header row, then one object per row) for the next cmdlet, which binds the columns "
+        "to its parameters by name; other columns are ignored.";
+    c.params = {{"Path", ParamType::String, true, 0, "the CSV file"},
+                {"Delimiter", ParamType::String, false, -1, "the column separator (default ,)"}};
+    c.run = [](Env&, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
+      auto path = str(b, "Path");
+      auto delim = str(b, "Delimiter");
+      if (delim.size() > 1) return fail("-Delimiter " + q(delim) + ": one character is expected");
+      std::ifstream f(path, std::ios::binary);
+      if (!f) return fail("-Path " + q(path) + ": cannot open the file");
+      std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      auto rows = parseCsv(data, delim.empty() ? ',' : delim[0]);
+      if (!rows) return fail("-Path " + q(path) + ": " + rows.error().message);
+      for (auto& r : *rows) out.push_back({std::move(r), ""});
+      return {};
+    };
+    add(c, "Import-Csv -Path users.csv | New-Mailbox");
+  }
+  {
+    Cmdlet c;
+    c.name = "Get-Command";
+    c.synopsis = "Lists the cmdlets (all, or those whose names match a pattern with * wildcards).";
+    c.params = {{"Name", ParamType::String, false, 0, "a name or pattern, e.g. *VirtualDirectory"}};
+    c.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>&) -> Result<void> {
+      auto pattern = b.has("Name") ? str(b, "Name") : std::string("*");
+      std::vector<Record> rows;
+      for (auto& x : cmdlets())
+        if (wildcardMatch(pattern, x.name)) env.out << x.name << "\n";
+      return {};
+    };
+    add(c, "Get-Command *VirtualDirectory");
+  }
+  {
+    Cmdlet c;
+    c.name = "Get-Help";
+    c.synopsis = "Shows a cmdlet's synopsis, syntax, parameters and an example.";
+    c.params = {{"Name", ParamType::String, true, 0, "the cmdlet"}};
+    c.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>&) -> Result<void> {
+      auto name = str(b, "Name");
+      auto* x = findCmdlet(name);
+      if (!x) return fail("-Name " + q(name) + ": there is no such cmdlet (Get-Command lists them)");
+      printHelp(*x, env.out);
+      return {};
+    };
+    add(c, "Get-Help Set-ClientAccessServer", {"help"});
+  }
+  return all;
+}
+
+}  // namespace
+
+const std::vector<Cmdlet>& cmdlets() {
+  static const std::vector<Cmdlet> all = buildCmdlets();
+  return all;
+}
+
+const Cmdlet* findCmdlet(std::string_view name) {
+  for (auto& c : cmdlets()) {
+    if (text::iequals(c.name, name)) return &c;
+    for (auto& a : c.aliases)
+      if (text::iequals(a, name)) return &c;
+  }
+  return nullptr;
+}
+
+void printDefault(const Organization& org, const std::vector<PipeObject>& items, std::ostream& out) {
+  if (items.empty()) return;
+  // Group runs of the same view, as PowerShell starts a new table when the type changes.
+  std::size_t start = 0;
+  for (std::size_t i = 1; i <= items.size(); ++i) {
+    if (i == items.size() || items[i].view != items[start].view) {
+      std::vector<PipeObject> run(items.begin() + static_cast<long>(start), items.begin() + static_cast<long>(i));
+      if (defaultsToList(run.front())) formatList(org, run, {}, out);
+      else formatTable(org, run, {}, out);
+      start = i;
+    }
+  }
+}
+
+}  // namespace autodisc::shell

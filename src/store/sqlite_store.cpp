@@ -1,0 +1,542 @@
+#include "store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "model/schema.hpp"
+#include "model/text.hpp"
+
+namespace autodisc::store {
+
+using namespace autodisc::model;
+
+namespace {
+
+// Migrations, in order. Migration N brings the schema from version N-1 to N.
+constexpr const char* kMigrations[] = {
+    // 1: the first schema.
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO meta(key, value) VALUES ('version', '0'), ('application', 'autodisc');
+CREATE TABLE organization_config(
+  id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, mapi_http_enabled INTEGER NOT NULL,
+  guid TEXT NOT NULL);
+CREATE TABLE accepted_domain(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, domain_name TEXT NOT NULL, domain_type TEXT NOT NULL,
+  is_default INTEGER NOT NULL);
+CREATE TABLE ad_site(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE ad_subnet(id INTEGER PRIMARY KEY, name TEXT NOT NULL, site INTEGER NOT NULL);
+CREATE TABLE exchange_server(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, fqdn TEXT NOT NULL, site INTEGER NOT NULL,
+  server_role TEXT NOT NULL, admin_display_version TEXT NOT NULL,
+  autodiscover_service_internal_uri TEXT NOT NULL, autodiscover_site_scope TEXT NOT NULL);
+CREATE TABLE virtual_directory(
+  id INTEGER PRIMARY KEY, type TEXT NOT NULL, server INTEGER NOT NULL, name TEXT NOT NULL,
+  website TEXT NOT NULL, internal_url TEXT NOT NULL, external_url TEXT NOT NULL,
+  internal_authentication_methods TEXT NOT NULL, external_authentication_methods TEXT NOT NULL);
+CREATE TABLE outlook_anywhere(
+  id INTEGER PRIMARY KEY, server INTEGER NOT NULL, internal_hostname TEXT NOT NULL,
+  external_hostname TEXT NOT NULL, internal_clients_require_ssl INTEGER NOT NULL,
+  external_clients_require_ssl INTEGER NOT NULL, internal_client_authentication_method TEXT NOT NULL,
+  external_client_authentication_method TEXT NOT NULL, iis_authentication_methods TEXT NOT NULL);
+CREATE TABLE client_access_array(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, fqdn TEXT NOT NULL, site INTEGER NOT NULL);
+CREATE TABLE mailbox_database(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, server INTEGER NOT NULL,
+  rpc_client_access_server TEXT NOT NULL, guid TEXT NOT NULL);
+CREATE TABLE recipient(
+  id INTEGER PRIMARY KEY, type TEXT NOT NULL, name TEXT NOT NULL, alias TEXT NOT NULL,
+  display_name TEXT NOT NULL, legacy_exchange_dn TEXT NOT NULL, external_email_address TEXT NOT NULL,
+  password_hash TEXT NOT NULL, email_addresses TEXT NOT NULL, database INTEGER NOT NULL,
+  exchange_guid TEXT NOT NULL);
+CREATE TABLE outlook_provider(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, cert_principal_name TEXT NOT NULL, ttl INTEGER NOT NULL,
+  server TEXT NOT NULL);
+)sql",
+};
+constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
+
+// A prepared statement, finalized on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &st_, nullptr); }
+  ~Stmt() { sqlite3_finalize(st_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK; }
+  int step() { return sqlite3_step(st_); }
+  void reset() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+    col_ = 0;
+  }
+  Stmt& bind(std::int64_t v) {
+    sqlite3_bind_int64(st_, ++col_, v);
+    return *this;
+  }
+  Stmt& bind(std::string_view v) {
+    // An empty view may have no data pointer, which SQLite would store as NULL.
+    sqlite3_bind_text(st_, ++col_, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(const std::string& v) { return bind(std::string_view(v)); }
+  Stmt& bind(const char* v) { return bind(std::string_view(v)); }
+  std::int64_t i(int c) const { return sqlite3_column_int64(st_, c); }
+  std::string_view s(int c) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, c))) : std::string_view{};
+  }
+
+ private:
+  sqlite3_stmt* st_ = nullptr;
+  int rc_ = SQLITE_OK;
+  int col_ = 0;
+};
+
+std::string joinLines(const std::vector<std::string>& v) { return text::join(v, "\n"); }
+std::vector<std::string> splitLines(std::string_view s) {
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  for (auto p : text::split(s, '\n')) out.emplace_back(p);
+  return out;
+}
+std::string authText(const std::vector<AuthMethod>& l) {
+  std::vector<std::string> n;
+  for (auto m : l) n.emplace_back(authMethodName(m));
+  return joinLines(n);
+}
+std::vector<AuthMethod> authFrom(std::string_view s) {
+  std::vector<AuthMethod> out;
+  for (auto& n : splitLines(s))
+    if (auto m = parseAuthMethod(n)) out.push_back(*m);
+  return out;
+}
+AuthMethod authOne(std::string_view s, AuthMethod dflt) {
+  auto m = parseAuthMethod(s);
+  return m ? *m : dflt;
+}
+Guid guidFrom(std::string_view s) {
+  auto g = parseGuid(s);
+  return g ? *g : Guid{};
+}
+std::string guidText(const Guid& g) { return g.isNull() ? std::string() : g.str(); }
+
+const char* tableOf(Kind k) {
+  switch (k) {
+    case Kind::AcceptedDomain: return "accepted_domain";
+    case Kind::AdSite: return "ad_site";
+    case Kind::AdSubnet: return "ad_subnet";
+    case Kind::ExchangeServer: return "exchange_server";
+    case Kind::VirtualDirectory: return "virtual_directory";
+    case Kind::OutlookAnywhere: return "outlook_anywhere";
+    case Kind::ClientAccessArray: return "client_access_array";
+    case Kind::MailboxDatabase: return "mailbox_database";
+    case Kind::Recipient: return "recipient";
+    case Kind::OutlookProvider: return "outlook_provider";
+    case Kind::OrganizationConfig: return "organization_config";
+  }
+  return "";
+}
+
+const char* insertSql(Kind k) {
+  switch (k) {
+    case Kind::AcceptedDomain: return "INSERT OR REPLACE INTO accepted_domain VALUES (?,?,?,?,?)";
+    case Kind::AdSite: return "INSERT OR REPLACE INTO ad_site VALUES (?,?)";
+    case Kind::AdSubnet: return "INSERT OR REPLACE INTO ad_subnet VALUES (?,?,?)";
+    case Kind::ExchangeServer: return "INSERT OR REPLACE INTO exchange_server VALUES (?,?,?,?,?,?,?,?)";
+    case Kind::VirtualDirectory: return "INSERT OR REPLACE INTO virtual_directory VALUES (?,?,?,?,?,?,?,?,?)";
+    case Kind::OutlookAnywhere: return "INSERT OR REPLACE INTO outlook_anywhere VALUES (?,?,?,?,?,?,?,?,?)";
+    case Kind::ClientAccessArray: return "INSERT OR REPLACE INTO client_access_array VALUES (?,?,?,?)";
+    case Kind::MailboxDatabase: return "INSERT OR REPLACE INTO mailbox_database VALUES (?,?,?,?,?)";
+    case Kind::Recipient: return "INSERT OR REPLACE INTO recipient VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+    case Kind::OutlookProvider: return "INSERT OR REPLACE INTO outlook_provider VALUES (?,?,?,?,?)";
+    case Kind::OrganizationConfig: return "INSERT OR REPLACE INTO organization_config VALUES (?,?,?,?)";
+  }
+  return "";
+}
+
+// Binds the current state of one object; false if it no longer exists.
+bool bindObject(Stmt& st, const Organization& org, ObjectRef ref) {
+  switch (ref.kind) {
+    case Kind::AcceptedDomain: {
+      auto* o = org.find<AcceptedDomain>(ref.id);
+      if (!o) return false;
+      st.bind(o->id).bind(o->name).bind(o->domainName).bind(domainTypeName(o->domainType)).bind(o->isDefault ? 1 : 0);
+      return true;
+    }
+    case Kind::AdSite: {
+      auto* o = org.find<AdSite>(ref.id);
+      if (!o) return false;
+      st.bind(o->id).bind(o->name);
+      return true;
+    }
+    case Kind::AdSubnet: {
+      auto* o = org.find<AdSubnet>(ref.id);
+      if (!o) return false;
+      st.bind(o->id).bind(o->name()).bind(o->site);
+      return true;
+    }
+    case Kind::ExchangeServer: {
+      auto* o = org.find<ExchangeServer>(ref.id);
+      if (!o) return false;
+      st.bind(o->id).bind(o->name).bind(o->fqdn).bind(o->site).bind(serverRoleText(o->roles)).bind(o->version.str())
+          .bind(o->autoDiscoverServiceInternalUri).bind(joinLines(o->autoDiscoverSiteScope));
+      return true;
+    }
+    case Kind::VirtualDirectory: {
+      auto* o = org.find<VirtualDirectory>(ref.id);
+      if (!o) return false;
+      st.bind(o->id).bind(vdirTypeName(o->type)).bind(o->server).bind(o->name).bind(o->website).bind(o->internalUrl)
+          .bind(o->externalUrl).bind(authText(o->internalAuthenticationMethods))
+          .bind(authText(o->externalAuthenticationMethods));
+      return true;
+    }
+    case Kind::OutlookAnywhere: {
+      auto* o = org.find<OutlookAnywhere>(ref.id);
+      if (!o) return false;
+      st.bind(o->id).bind(o->server).bind(o->internalHostname).bind(o->externalHostname)
+          .bind(o->internalClientsRequireSsl ? 1 : 0).bind(o->externalClientsRequireSsl ? 1 : 0)
+          .bind(authMethodName(o->internalClientAuthenticationMethod))
+          .bind(authMethodName(o->externalClientAuthenticationMethod)).bind(authText(o->iisAuthenticationMethods));
+      return true;
+    }
+    case Kind::ClientAccessArray: {
+      auto* o = org.find<ClientAccessArray>(ref.id);
+      if (!o) return false;
+      st.bind(o->id).bind(o->name).bind(o->fqdn).bind(o->site);
+      return true;
+    }
+    case Kind::MailboxDatabase: {
+      auto* o = org.find<MailboxDatabase>(ref.id);
+      if (!o) return false;
+      st.bind(o->id).bind(o->name).bind(o->server).bind(o->rpcClientAccessServer).bind(guidText(o->guid));
+      return true;
+    }
+    case Kind::Recipient: {
+      auto* o = org.find<Recipient>(ref.id);
+      if (!o) return false;
+      st.bind(o->id).bind(o->type == RecipientType::Mailbox ? "Mailbox" : "MailUser").bind(o->name()).bind(o->alias())
+          .bind(o->displayName()).bind(o->legacyExchangeDn()).bind(o->externalEmailAddress()).bind(o->passwordHash())
+          .bind(o->field(Recipient::EmailAddresses)).bind(o->database).bind(guidText(o->exchangeGuid));
+      return true;
+    }
+    case Kind::OutlookProvider: {
+      auto* o = org.find<OutlookProvider>(ref.id);
+      if (!o) return false;
+      st.bind(o->id).bind(o->name).bind(o->certPrincipalName).bind(o->ttl).bind(o->server);
+      return true;
+    }
+    case Kind::OrganizationConfig: {
+      auto& c = org.config();
+      st.bind(1).bind(c.name).bind(c.mapiHttpEnabled ? 1 : 0).bind(guidText(c.guid));
+      return true;
+    }
+  }
+  return false;
+}
+
+bool isReadOnlyFile(const std::string& path) { return access(path.c_str(), F_OK) == 0 && access(path.c_str(), W_OK) != 0; }
+
+}  // namespace
+
+Error SqliteStore::sqlError(std::string_view doing) const {
+  int code = sqlite3_extended_errcode(db_);
+  std::string what = sqlite3_errmsg(db_);
+  std::string base = "store " + describe() + ": " + std::string(doing) + ": ";
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Error{base + "the store is locked by another process; try again when it has finished"};
+    case SQLITE_READONLY:
+      return Error{base + "the store is read-only (check the file's and its folder's permissions)"};
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Error{base + "the file is not an autodisc store or is damaged (" + what + ")"};
+    case SQLITE_FULL:
+      return Error{base + "the disk is full"};
+    case SQLITE_CANTOPEN:
+      return Error{base + "cannot open the file (" + what + ")"};
+    default:
+      return Error{base + what};
+  }
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (isReadOnlyFile(path)) flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path));
+  if (rc != SQLITE_OK) return std::unexpected(store->sqlError("opening"));
+  sqlite3_busy_timeout(db, 3000);
+  sqlite3_extended_result_codes(db, 1);
+  if (auto m = store->migrate(); !m) return std::unexpected(m.error());
+  return store;
+}
+
+SqliteStore::~SqliteStore() { sqlite3_close_v2(db_); }
+
+Result<void> SqliteStore::migrate() {
+  bool readOnly = sqlite3_db_readonly(db_, "main") == 1;
+  if (!readOnly) {
+    // WAL lets readers in other processes see the last committed version while a writer works.
+    if (sqlite3_exec(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", nullptr,
+                     nullptr, nullptr) != SQLITE_OK)
+      return std::unexpected(sqlError("opening"));
+  }
+  Stmt uv(db_, "PRAGMA user_version");
+  if (!uv.ok() || uv.step() != SQLITE_ROW) return std::unexpected(sqlError("reading the schema version"));
+  int current = static_cast<int>(uv.i(0));
+  if (current > kSchemaVersion)
+    return fail("store " + describe() + " has schema version " + std::to_string(current) +
+                ", newer than this autodisc understands (" + std::to_string(kSchemaVersion) +
+                "); use a newer autodisc. Nothing was changed.");
+  if (current == 0) {
+    Stmt tables(db_, "SELECT count(*) FROM sqlite_master");
+    if (!tables.ok() || tables.step() != SQLITE_ROW) return std::unexpected(sqlError("reading the schema"));
+    if (tables.i(0) != 0)
+      return fail("store " + describe() + ": the file is an SQLite database but not an autodisc store. Nothing was changed.");
+  }
+  if (current == kSchemaVersion) return {};
+  if (readOnly) return fail("store " + describe() + " needs a schema upgrade but is read-only. Nothing was changed.");
+  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return std::unexpected(sqlError("upgrading the schema"));
+  for (int v = current; v < kSchemaVersion; ++v) {
+    if (sqlite3_exec(db_, kMigrations[v], nullptr, nullptr, nullptr) != SQLITE_OK) {
+      auto e = sqlError("upgrading the schema to version " + std::to_string(v + 1));
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return std::unexpected(e);
+    }
+  }
+  std::string setVersion = "PRAGMA user_version=" + std::to_string(kSchemaVersion);
+  if (sqlite3_exec(db_, setVersion.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
+      sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    auto e = sqlError("upgrading the schema");
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return std::unexpected(e);
+  }
+  return {};
+}
+
+Result<std::uint64_t> SqliteStore::version() {
+  Stmt st(db_, "SELECT value FROM meta WHERE key='version'");
+  if (!st.ok() || st.step() != SQLITE_ROW) return std::unexpected(sqlError("reading the version"));
+  return static_cast<std::uint64_t>(std::stoull(std::string(st.s(0))));
+}
+
+Result<Store::Loaded> SqliteStore::read() {
+  if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return std::unexpected(sqlError("loading"));
+  struct EndRead {
+    sqlite3* db;
+    ~EndRead() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
+  } endRead{db_};
+
+  auto org = std::make_shared<Organization>();
+  auto v = version();
+  if (!v) return std::unexpected(v.error());
+  auto fail_ = [&] { return std::unexpected(sqlError("loading")); };
+
+  {
+    Stmt st(db_, "SELECT name, mapi_http_enabled, guid FROM organization_config WHERE id=1");
+    if (!st.ok()) return fail_();
+    if (st.step() == SQLITE_ROW) {
+      OrganizationConfig c;
+      c.name = st.s(0);
+      c.mapiHttpEnabled = st.i(1) != 0;
+      c.guid = guidFrom(st.s(2));
+      org->put(c);
+    }
+  }
+  {
+    Stmt st(db_, "SELECT id, name, domain_name, domain_type, is_default FROM accepted_domain");
+    if (!st.ok()) return fail_();
+    while (st.step() == SQLITE_ROW) {
+      AcceptedDomain d;
+      d.id = static_cast<Id>(st.i(0));
+      d.name = st.s(1);
+      d.domainName = st.s(2);
+      for (int t = 0; t < 3; ++t)
+        if (domainTypeName(static_cast<DomainType>(t)) == st.s(3)) d.domainType = static_cast<DomainType>(t);
+      d.isDefault = st.i(4) != 0;
+      org->put(d);
+    }
+  }
+  {
+    Stmt st(db_, "SELECT id, name FROM ad_site");
+    if (!st.ok()) return fail_();
+    while (st.step() == SQLITE_ROW) org->put(AdSite{static_cast<Id>(st.i(0)), std::string(st.s(1))});
+  }
+  {
+    Stmt st(db_, "SELECT id, name, site FROM ad_subnet");
+    if (!st.ok()) return fail_();
+    while (st.step() == SQLITE_ROW) {
+      AdSubnet s;
+      s.id = static_cast<Id>(st.i(0));
+      if (auto c = parseCidr(st.s(1))) s.range = *c;
+      s.site = static_cast<Id>(st.i(2));
+      org->put(s);
+    }
+  }
+  {
+    Stmt st(db_,
+            "SELECT id, name, fqdn, site, server_role, admin_display_version, autodiscover_service_internal_uri, "
+            "autodiscover_site_scope FROM exchange_server");
+    if (!st.ok()) return fail_();
+    while (st.step() == SQLITE_ROW) {
+      ExchangeServer s;
+      s.id = static_cast<Id>(st.i(0));
+      s.name = st.s(1);
+      s.fqdn = st.s(2);
+      s.site = static_cast<Id>(st.i(3));
+      if (auto r = parseServerRoles({std::string(st.s(4))})) s.roles = *r;
+      if (auto ver = parseServerVersion(st.s(5))) s.version = *ver;
+      s.autoDiscoverServiceInternalUri = st.s(6);
+      s.autoDiscoverSiteScope = splitLines(st.s(7));
+      org->put(s);
+    }
+  }
+  {
+    Stmt st(db_,
+            "SELECT id, type, server, name, website, internal_url, external_url, internal_authentication_methods, "
+            "external_authentication_methods FROM virtual_directory");
+    if (!st.ok()) return fail_();
+    while (st.step() == SQLITE_ROW) {
+      VirtualDirectory d;
+      d.id = static_cast<Id>(st.i(0));
+      if (auto t = parseVdirType(st.s(1))) d.type = *t;
+      d.server = static_cast<Id>(st.i(2));
+      d.name = st.s(3);
+      d.website = st.s(4);
+      d.internalUrl = st.s(5);
+      d.externalUrl = st.s(6);
+      d.internalAuthenticationMethods = authFrom(st.s(7));
+      d.externalAuthenticationMethods = authFrom(st.s(8));
+      org->put(d);
+    }
+  }
+  {
+    Stmt st(db_,
+            "SELECT id, server, internal_hostname, external_hostname, internal_clients_require_ssl, "
+            "external_clients_require_ssl, internal_client_authentication_method, "
+            "external_client_authentication_method, iis_authentication_methods FROM outlook_anywhere");
+    if (!st.ok()) return fail_();
+    while (st.step() == SQLITE_ROW) {
+      OutlookAnywhere o;
+      o.id = static_cast<Id>(st.i(0));
+      o.server = static_cast<Id>(st.i(1));
+      o.internalHostname = st.s(2);
+      o.externalHostname = st.s(3);
+      o.internalClientsRequireSsl = st.i(4) != 0;
+      o.externalClientsRequireSsl = st.i(5) != 0;
+      o.internalClientAuthenticationMethod = authOne(st.s(6), AuthMethod::Ntlm);
+      o.externalClientAuthenticationMethod = authOne(st.s(7), AuthMethod::Negotiate);
+      o.iisAuthenticationMethods = authFrom(st.s(8));
+      org->put(o);
+    }
+  }
+  {
+    Stmt st(db_, "SELECT id, name, fqdn, site FROM client_access_array");
+    if (!st.ok()) return fail_();
+    while (st.step() == SQLITE_ROW)
+      org->put(ClientAccessArray{static_cast<Id>(st.i(0)), std::string(st.s(1)), std::string(st.s(2)),
+                                 static_cast<Id>(st.i(3))});
+  }
+  {
+    Stmt st(db_, "SELECT id, name, server, rpc_client_access_server, guid FROM mailbox_database");
+    if (!st.ok()) return fail_();
+    while (st.step() == SQLITE_ROW) {
+      MailboxDatabase d;
+      d.id = static_cast<Id>(st.i(0));
+      d.name = st.s(1);
+      d.server = static_cast<Id>(st.i(2));
+      d.rpcClientAccessServer = st.s(3);
+      d.guid = guidFrom(st.s(4));
+      org->put(d);
+    }
+  }
+  {
+    Stmt count(db_, "SELECT count(*) FROM recipient");
+    if (count.ok() && count.step() == SQLITE_ROW) org->reserveRecipients(static_cast<std::size_t>(count.i(0)));
+    Stmt st(db_,
+            "SELECT id, type, name, alias, display_name, legacy_exchange_dn, external_email_address, password_hash, "
+            "email_addresses, database, exchange_guid FROM recipient");
+    if (!st.ok()) return fail_();
+    int rc;
+    while ((rc = st.step()) == SQLITE_ROW) {
+      Recipient r;
+      r.id = static_cast<Id>(st.i(0));
+      r.type = st.s(1) == "Mailbox" ? RecipientType::Mailbox : RecipientType::MailUser;
+      const std::string_view fields[Recipient::kFieldCount] = {st.s(2), st.s(3), st.s(4), st.s(5),
+                                                               st.s(6), st.s(7), st.s(8)};
+      r.setFields(fields);
+      r.database = static_cast<Id>(st.i(9));
+      r.exchangeGuid = guidFrom(st.s(10));
+      org->put(std::move(r));
+    }
+    if (rc != SQLITE_DONE) return fail_();
+  }
+  {
+    Stmt st(db_, "SELECT id, name, cert_principal_name, ttl, server FROM outlook_provider");
+    if (!st.ok()) return fail_();
+    while (st.step() == SQLITE_ROW) {
+      OutlookProvider p;
+      p.id = static_cast<Id>(st.i(0));
+      p.name = st.s(1);
+      p.certPrincipalName = st.s(2);
+      p.ttl = static_cast<int>(st.i(3));
+      p.server = st.s(4);
+      org->put(p);
+    }
+  }
+  return Loaded{std::move(org), *v};
+}
+
+Result<std::uint64_t> SqliteStore::apply(const Organization& org, const std::vector<ObjectRef>& changed,
+                                         std::uint64_t baseVersion) {
+  if (sqlite3_db_readonly(db_, "main") == 1)
+    return fail("store " + describe() + ": the store is read-only (check the file's permissions). Nothing was changed.");
+  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return std::unexpected(sqlError("saving"));
+  auto abort = [&](Error e) -> Result<std::uint64_t> {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    e.message += ". Nothing was changed.";
+    return std::unexpected(std::move(e));
+  };
+  auto v = version();
+  if (!v) return abort(v.error());
+  if (*v != baseVersion)
+    return abort(Error{"store " + describe() + ": another session changed the store while this command ran; run it again"});
+
+  Stmt* insert[kKindCount] = {};
+  std::vector<std::unique_ptr<Stmt>> owned;
+  for (auto ref : changed) {
+    int k = static_cast<int>(ref.kind);
+    if (!insert[k]) {
+      owned.push_back(std::make_unique<Stmt>(db_, insertSql(ref.kind)));
+      insert[k] = owned.back().get();
+      if (!insert[k]->ok()) return abort(sqlError("saving"));
+    }
+    Stmt& st = *insert[k];
+    st.reset();
+    if (bindObject(st, org, ref)) {
+      if (st.step() != SQLITE_DONE) return abort(sqlError("saving"));
+    } else {
+      std::string sql = std::string("DELETE FROM ") + tableOf(ref.kind) + " WHERE id=?";
+      Stmt del(db_, sql.c_str());
+      del.bind(ref.id);
+      if (!del.ok() || del.step() != SQLITE_DONE) return abort(sqlError("saving"));
+    }
+  }
+  Stmt bump(db_, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='version'");
+  if (!bump.ok() || bump.step() != SQLITE_DONE) return abort(sqlError("saving"));
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return abort(sqlError("saving"));
+  return *v + 1;
+}
+
+}  // namespace autodisc::store

@@ -1,0 +1,44 @@
+#pragma once
+// Where the organisation is kept. Adapters implement this; nothing above cli/ knows which one.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/organization.hpp"
+
+namespace autodisc::store {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  struct Loaded {
+    std::shared_ptr<model::Organization> org;
+    std::uint64_t version = 0;
+  };
+  // The whole organisation as of the latest committed version, for changing (a shell).
+  virtual Result<Loaded> read() = 0;
+  // The same as an immutable snapshot, for sharing between threads (a service).
+  Result<model::Snapshot> load() {
+    auto r = read();
+    if (!r) return std::unexpected(r.error());
+    return model::Snapshot{std::move(r->org), r->version};
+  }
+  // The latest committed version (cheap: callers poll it to learn of changes).
+  virtual Result<std::uint64_t> version() = 0;
+  // Writes the current state of `changed` objects of `org` (an object absent from `org` is
+  // deleted) in one transaction, if the store is still at `baseVersion`. Returns the new version.
+  virtual Result<std::uint64_t> apply(const model::Organization& org, const std::vector<model::ObjectRef>& changed,
+                                      std::uint64_t baseVersion) = 0;
+  virtual std::string describe() const = 0;
+};
+
+// Opens a store named by URI: "sqlite:PATH" (or a bare path). The SQLite file is created, with
+// the current schema, when it does not exist.
+Result<std::unique_ptr<Store>> openStore(std::string_view uri);
+
+// The store URI to use when none is given: $AUTODISC_STORE, else "sqlite:autodisc.db".
+std::string defaultStoreUri(const char* envValue);
+
+}  // namespace autodisc::store

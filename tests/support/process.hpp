@@ -1,0 +1,125 @@
+#pragma once
+// Runs a program with arguments and standard input, bounded in time, and captures what it prints.
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace autodisc::testing {
+
+struct ProcessResult {
+  int exitCode = -1;  // -1 if killed
+  std::string out;
+  std::string err;
+};
+
+inline ProcessResult runProcess(const std::vector<std::string>& argv, const std::string& input = {},
+                                std::chrono::seconds timeout = std::chrono::seconds(120)) {
+  int inPipe[2], outPipe[2], errPipe[2];
+  if (pipe(inPipe) || pipe(outPipe) || pipe(errPipe)) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, inPipe[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, outPipe[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, errPipe[1], 2);
+  for (int fd : {inPipe[0], inPipe[1], outPipe[0], outPipe[1], errPipe[0], errPipe[1]})
+    posix_spawn_file_actions_addclose(&fa, fd);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(inPipe[0]);
+  close(outPipe[1]);
+  close(errPipe[1]);
+  if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+  signal(SIGPIPE, SIG_IGN);
+  std::size_t written = 0;
+  if (input.empty()) close(inPipe[1]);
+  ProcessResult r;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool outOpen = true, errOpen = true, inOpen = !input.empty();
+  while (outOpen || errOpen) {
+    std::vector<pollfd> fds;
+    if (outOpen) fds.push_back({outPipe[0], POLLIN, 0});
+    if (errOpen) fds.push_back({errPipe[0], POLLIN, 0});
+    if (inOpen) fds.push_back({inPipe[1], POLLOUT, 0});
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      kill(pid, SIGKILL);
+      break;
+    }
+    if (poll(fds.data(), fds.size(), static_cast<int>(left.count())) < 0) break;
+    for (auto& p : fds) {
+      if (!(p.revents & (POLLIN | POLLHUP | POLLOUT | POLLERR))) continue;
+      if (p.fd == inPipe[1]) {
+        ssize_t n = write(inPipe[1], input.data() + written, input.size() - written);
+        if (n > 0) written += static_cast<std::size_t>(n);
+        if (n <= 0 || written == input.size()) {
+          close(inPipe[1]);
+          inOpen = false;
+        }
+        continue;
+      }
+      char buf[65536];
+      ssize_t n = read(p.fd, buf, sizeof buf);
+      if (n <= 0) {
+        (p.fd == outPipe[0] ? outOpen : errOpen) = false;
+        continue;
+      }
+      (p.fd == outPipe[0] ? r.out : r.err).append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  if (inOpen) close(inPipe[1]);
+  close(outPipe[0]);
+  close(errPipe[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// AUTODISC_BIN, AUTODISC_SOURCE_DIR, AUTODISC_SEED: from the environment, else as the build set them.
+inline std::string env(const char* name) {
+  if (const char* v = std::getenv(name); v && *v) return v;
+  std::string n = name;
+#ifdef AUTODISC_BIN
+  if (n == "AUTODISC_BIN") return AUTODISC_BIN;
+#endif
+#ifdef AUTODISC_SOURCE_DIR
+  if (n == "AUTODISC_SOURCE_DIR") return AUTODISC_SOURCE_DIR;
+#endif
+#ifdef AUTODISC_SEED
+  if (n == "AUTODISC_SEED") return AUTODISC_SEED;
+#endif
+  throw std::runtime_error("environment variable " + n + " is not set");
+}
+
+// A fresh temporary directory, removed with its contents at the end of the scope.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/autodisc-test-XXXXXX";
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() { runProcess({"/bin/rm", "-rf", path_}); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace autodisc::testing
