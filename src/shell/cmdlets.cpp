@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <ostream>
 
 #include "shell/csv.hpp"
@@ -158,6 +159,45 @@ ParamType paramTypeOf(const Property<T>& p) {
   return ParamType::String;
 }
 
+std::string describeProperty(std::string_view name) {
+  static const std::map<std::string, std::string, text::ILess> help = {
+      {"Name", "the object's name"},
+      {"DomainType", "Authoritative, InternalRelay or ExternalRelay"},
+      {"AutoDiscoverServiceInternalUri",
+       "the Autodiscover URL published in the server's SCP for domain-joined Outlook ($null clears it)"},
+      {"AutoDiscoverSiteScope", "the AD sites whose clients this server's SCP serves first"},
+      {"InternalUrl", "the URL clients inside the network are given ($null clears it)"},
+      {"ExternalUrl", "the URL clients on the internet are given ($null clears it)"},
+      {"InternalAuthenticationMethods", "authentication methods for internal clients (Basic, Ntlm, Fba, ...)"},
+      {"ExternalAuthenticationMethods", "authentication methods for external clients"},
+      {"BasicAuthentication", "$true adds Basic to both method lists, $false removes it"},
+      {"DigestAuthentication", "$true adds Digest to both method lists, $false removes it"},
+      {"FormsAuthentication", "$true adds Fba (forms) to both method lists, $false removes it"},
+      {"WindowsAuthentication", "$true adds WindowsIntegrated to both method lists, $false removes it"},
+      {"InternalHostname", "the Outlook Anywhere host name for internal clients"},
+      {"ExternalHostname", "the Outlook Anywhere host name for external clients (EXPR Server)"},
+      {"InternalClientsRequireSsl", "$true if internal Outlook Anywhere clients must use SSL"},
+      {"ExternalClientsRequireSsl", "$true if external Outlook Anywhere clients must use SSL"},
+      {"InternalClientAuthenticationMethod", "Basic, Ntlm or Negotiate, for internal clients"},
+      {"ExternalClientAuthenticationMethod", "Basic, Ntlm or Negotiate, for external clients (EXPR AuthPackage)"},
+      {"IISAuthenticationMethods", "the methods the RPC virtual directory accepts"},
+      {"Fqdn", "the fully qualified domain name"},
+      {"Site", "the AD site"},
+      {"RpcClientAccessServer", "the FQDN Outlook connects to for this database: a server's or a CAS array's"},
+      {"Alias", "the unique alias"},
+      {"DisplayName", "the name shown in address lists"},
+      {"PrimarySmtpAddress", "the primary SMTP address (the old one stays as a secondary address)"},
+      {"EmailAddresses", "every proxy address: SMTP:primary, smtp:secondary, ..."},
+      {"ExternalEmailAddress", "where the mail user's mail really goes (Autodiscover redirects there)"},
+      {"CertPrincipalName", "msstd:<name in the certificate>, or None"},
+      {"TTL", "hours that clients may keep the settings (0: no rediscovery needed)"},
+      {"Server", "the server name Outlook is given for this provider"},
+      {"MapiHttpEnabled", "$true to offer MAPI over HTTP to clients that ask for it"},
+  };
+  auto it = help.find(std::string(name));
+  return it == help.end() ? "sets " + std::string(name) : it->second;
+}
+
 template <class T>
 const Property<T>* findProperty(std::string_view name) {
   for (auto& p : properties<T>())
@@ -280,7 +320,7 @@ Cmdlet makeSet(std::string noun, Pred<T> filter, std::vector<std::string> settab
   if constexpr (!std::is_same_v<T, OrganizationConfig>) c.params.push_back(identityParam(true));
   for (auto& n : settable) {
     auto* p = findProperty<T>(n);
-    c.params.push_back({p->name, paramTypeOf(*p), false, -1, "sets " + p->name});
+    c.params.push_back({p->name, paramTypeOf(*p), false, -1, describeProperty(p->name)});
   }
   for (auto& e : extra) c.params.push_back(e);
   c.params.push_back(confirmParam());
