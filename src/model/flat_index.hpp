@@ -13,7 +13,7 @@ namespace autodisc::model {
 
 class FlatIndex {
  public:
-  using Entry = std::uint64_t;  // never 0
+  using Entry = std::uint64_t;  // never 0, and below 2^40
   using KeyOf = std::function<std::string_view(Entry)>;
 
   explicit FlatIndex(KeyOf keyOf) : keyOf_(std::move(keyOf)) {}

@@ -181,7 +181,7 @@ Id Organization::allocateId(Kind k) {
 
 void Organization::record(Kind kind, Id id, std::optional<AnyObject> before) {
   if (!recording_) return;
-  undo_.push_back(Undo{kind, id, std::move(before)});
+  undo_.push_back(Undo{kind, id, before ? std::make_unique<AnyObject>(std::move(*before)) : nullptr});
   changed_.push_back(ObjectRef{kind, id});
 }
 
@@ -334,7 +334,11 @@ void Organization::restore(Kind kind, Id id, std::optional<AnyObject>&& before) 
 
 void Organization::rollback() {
   recording_ = false;
-  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) restore(it->kind, it->id, std::move(it->before));
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+    std::optional<AnyObject> before;
+    if (it->before) before = std::move(*it->before);
+    restore(it->kind, it->id, std::move(before));
+  }
   undo_.clear();
   changed_.clear();
   std::copy(std::begin(nextIdAtBegin_), std::end(nextIdAtBegin_), nextId_);

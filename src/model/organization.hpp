@@ -114,7 +114,7 @@ class Organization {
   struct Undo {
     Kind kind;
     Id id;
-    std::optional<AnyObject> before;
+    std::unique_ptr<AnyObject> before;  // null: the object did not exist (8 bytes for a bulk insert)
   };
   bool recording_ = false;
   std::vector<Undo> undo_;

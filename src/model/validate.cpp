@@ -216,19 +216,20 @@ Guid Guid::fromRandom(std::uint64_t hi, std::uint64_t lo) {
 }
 
 Result<Guid> parseGuid(std::string_view t) {
-  std::string s(t);
+  const std::string_view given = t;
+  auto bad = [given] { return fail("'" + std::string(given) + "' is not a GUID (expected 8-4-4-4-12 hex digits)"); };
   if (!t.empty() && t.front() == '{' && t.back() == '}') t = t.substr(1, t.size() - 2);
-  if (t.size() != 36) return fail("'" + s + "' is not a GUID (expected 8-4-4-4-12 hex digits)");
+  if (t.size() != 36) return bad();
   Guid g;
   int n = 0;
   for (std::size_t i = 0; i < t.size(); ++i) {
     if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (t[i] != '-') return fail("'" + s + "' is not a GUID (expected 8-4-4-4-12 hex digits)");
+      if (t[i] != '-') return bad();
       continue;
     }
     char c = text::lower(t[i]);
     int v = isDigit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-    if (v < 0) return fail("'" + s + "' is not a GUID (expected 8-4-4-4-12 hex digits)");
+    if (v < 0) return bad();
     g.bytes[n / 2] = static_cast<std::uint8_t>(g.bytes[n / 2] | (n % 2 ? v : v << 4));
     ++n;
   }

@@ -150,18 +150,22 @@ bool defaultsToList(const PipeObject& item) {
 void formatTable(const model::Organization& org, const std::vector<PipeObject>& items,
                  const std::vector<std::string>& wanted, std::ostream& out) {
   if (items.empty()) return;
-  std::vector<PropertyList> rows;
-  for (auto& it : items) rows.push_back(viewProperties(org, it));
-  auto columns = wanted.empty() ? defaultTableColumns(items.front()) : expandWanted(rows.front(), wanted);
+  auto columns =
+      wanted.empty() ? defaultTableColumns(items.front()) : expandWanted(viewProperties(org, items.front()), wanted);
   std::vector<std::vector<std::string>> cells;
+  cells.reserve(items.size());
   std::vector<std::size_t> width;
   for (auto& c : columns) width.push_back(c.size());
-  for (auto& row : rows) {
+  for (auto& it : items) {
+    // Read only the columns shown: a table of a bulk import may have a row per new mailbox.
     std::vector<std::string> line;
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-      line.push_back(model::displayText(lookup(row, columns[c])));
-      width[c] = std::max(width[c], line.back().size());
+    if (auto* ref = std::get_if<model::ObjectRef>(&it.item)) {
+      for (auto& v : readSelected(org, *ref, columns)) line.push_back(model::displayText(v));
+    } else {
+      auto row = viewProperties(org, it);
+      for (auto& c : columns) line.push_back(model::displayText(lookup(row, c)));
     }
+    for (std::size_t c = 0; c < columns.size(); ++c) width[c] = std::max(width[c], line[c].size());
     cells.push_back(std::move(line));
   }
   auto emit = [&](const std::vector<std::string>& line) {

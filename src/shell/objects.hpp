@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "model/schema.hpp"
+#include "model/text.hpp"
 
 namespace autodisc::shell {
 
@@ -42,6 +43,24 @@ inline PropertyList readProperties(const model::Organization& org, model::Object
     const T* obj = findObject<T>(org, ref.id);
     if (!obj) return out;
     for (auto& p : model::properties<T>()) out.emplace_back(p.name, p.get(org, *obj));
+    return out;
+  });
+}
+
+// Only the named properties (matched without regard to case); absent ones read as null.
+inline std::vector<model::PropValue> readSelected(const model::Organization& org, model::ObjectRef ref,
+                                                  const std::vector<std::string>& names) {
+  return visitKind(ref.kind, [&]<class T>(std::type_identity<T>) {
+    std::vector<model::PropValue> out(names.size());
+    const T* obj = findObject<T>(org, ref.id);
+    if (!obj) return out;
+    auto& props = model::properties<T>();
+    for (std::size_t i = 0; i < names.size(); ++i)
+      for (auto& p : props)
+        if (text::iequals(p.name, names[i])) {
+          out[i] = p.get(org, *obj);
+          break;
+        }
     return out;
   });
 }
