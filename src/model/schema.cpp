@@ -877,6 +877,9 @@ Result<void> validate(const Organization& org, const ExchangeServer& s) {
     if (text::iequals(o.name, s.name)) return fail("a server named " + q(s.name) + " already exists");
     if (text::iequals(o.fqdn, s.fqdn)) return fail("the server " + q(o.name) + " already has the FQDN " + q(s.fqdn));
   }
+  for (auto& [id, a] : org.all<ClientAccessArray>())
+    if (text::iequals(a.fqdn, s.fqdn))
+      return fail("the FQDN " + q(s.fqdn) + " belongs to the client access array " + q(a.name));
   return {};
 }
 

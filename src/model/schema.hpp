@@ -35,7 +35,8 @@ std::string identityOf(const Organization& org, const VirtualDirectory& v);  // 
 std::string identityOf(const Organization& org, const OutlookAnywhere& o);   // "SRV\Rpc (Default Web Site)"
 
 // What Exchange setup creates for a new server: every virtual directory with InternalUrl
-// https://<fqdn>/<path> and no ExternalUrl, Outlook Anywhere on the server's name.
+// https://<fqdn>/<path> and no ExternalUrl (but the Autodiscover directory, whose URLs Exchange
+// leaves empty: the article's Figure 4), Outlook Anywhere on the server's name.
 std::vector<VirtualDirectory> defaultVirtualDirectories(const ExchangeServer& server);
 OutlookAnywhere defaultOutlookAnywhere(const ExchangeServer& server);
 std::string defaultAutoDiscoverServiceInternalUri(const ExchangeServer& server);

@@ -71,7 +71,8 @@ Result<Url> parseUrl(std::string_view t) {
       if (after.front() != ':') return bad("unexpected text after the host");
       portPart = after.substr(1);
     }
-    if (!parseIpAddress(hostPart)) return bad("'" + std::string(hostPart) + "' is not an IPv6 address");
+    if (auto ip = parseIpAddress(hostPart); !ip || !ip->v6)
+      return bad("'" + std::string(hostPart) + "' is not an IPv6 address");
   } else {
     auto colon = authority.rfind(':');
     if (colon != std::string_view::npos) {

@@ -269,7 +269,9 @@ Cmdlet makeGet(std::string noun, std::string view, Pred<T> filter, std::vector<F
                                                     std::vector<PipeObject>& out) -> Result<void> {
     std::vector<Id> ids;
     if (b.identityRef) {
-      ids.push_back(b.identityRef->id);
+      auto id = resolveOne<T>(env.org, b, filter, noun);
+      if (!id) return std::unexpected(id.error());
+      ids.push_back(*id);
     } else if (b.has("Identity")) {
       auto s = asString(*b.get("Identity"));
       if (!s) return fail("-Identity: " + s.error().message);
@@ -296,9 +298,13 @@ Cmdlet makeGet(std::string noun, std::string view, Pred<T> filter, std::vector<F
       if (n < 0) return fail("-ResultSize " + q(str(b, "ResultSize")) + ": expected a positive number or Unlimited");
       if (!unlimited && ids.size() > static_cast<std::size_t>(n)) {
         limit = static_cast<std::size_t>(n);
-        env.err << "WARNING: By default, only the first " << n
-                << " items are returned. Use the ResultSize parameter to specify the number of items returned. "
-                   "To return all items, specify \"-ResultSize Unlimited\".\n";
+        if (b.has("ResultSize"))
+          env.err << "WARNING: There are more results available than are currently displayed (" << n
+                  << "). To return all items, specify \"-ResultSize Unlimited\".\n";
+        else
+          env.err << "WARNING: By default, only the first " << n
+                  << " items are returned. Use the ResultSize parameter to specify the number of items returned. "
+                     "To return all items, specify \"-ResultSize Unlimited\".\n";
       }
     }
     for (std::size_t i = 0; i < limit; ++i) out.push_back(PipeObject{ObjectRef{kindOf<T>(), ids[i]}, view});
@@ -549,8 +555,8 @@ std::vector<Cmdlet> buildCmdlets() {
     n.kind = Kind::ExchangeServer;
     n.synopsis =
         "Adds a server as Exchange setup does: with every default virtual directory (InternalUrl "
-        "https://<fqdn>/<path>, no ExternalUrl), Outlook Anywhere, and AutoDiscoverServiceInternalUri "
-        "https://<fqdn>/Autodiscover/Autodiscover.xml.";
+        "https://<fqdn>/<path>, no ExternalUrl; the Autodiscover directory's URLs stay empty, as in Exchange), "
+        "Outlook Anywhere, and AutoDiscoverServiceInternalUri https://<fqdn>/Autodiscover/Autodiscover.xml.";
     n.params = {{"Name", ParamType::String, true, 0, "the server's (NetBIOS) name, e.g. EX01"},
                 {"Fqdn", ParamType::String, true, -1, "the server's DNS name, e.g. ex01.contoso.local"},
                 {"Site", ParamType::String, false, -1, "its AD site (default: the only site)"},

@@ -45,7 +45,7 @@ struct Env {
   model::Organization& org;
   std::ostream& out;
   std::ostream& err;
-  std::function<std::uint64_t()> random;
+  std::function<std::uint64_t()>& random;  // the session's own (its state carries across lines)
 };
 
 struct Cmdlet {

@@ -177,7 +177,10 @@ Result<void> Session::open() {
     org_.setConfig(c);
     org_.put(AdSite{org_.allocateId(Kind::AdSite), "Default-First-Site-Name"});
     for (auto& p : defaultOutlookProviders()) org_.put(p);
-    if (auto r = commitChanges(); !r) return r;
+    if (auto r = commitChanges(); !r) {
+      // Another session may have created the same defaults first; then its organisation is ours.
+      if (auto again = refresh(); !again || version_ == 0) return r;
+    }
   }
   return {};
 }

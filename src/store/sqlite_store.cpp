@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "model/schema.hpp"
@@ -283,24 +284,35 @@ SqliteStore::~SqliteStore() { sqlite3_close_v2(db_); }
 
 Result<void> SqliteStore::migrate() {
   bool readOnly = sqlite3_db_readonly(db_, "main") == 1;
-  if (!readOnly) {
-    // WAL lets readers in other processes see the last committed version while a writer works.
-    if (sqlite3_exec(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", nullptr,
-                     nullptr, nullptr) != SQLITE_OK)
-      return std::unexpected(sqlError("opening"));
+  auto notOurs = [&] {
+    return fail("store " + describe() + ": the file is an SQLite database but not an autodisc store. Nothing was changed.");
+  };
+  // Look before changing anything: a file that is refused must stay exactly as it was.
+  int current = 0;
+  {
+    Stmt uv(db_, "PRAGMA user_version");
+    if (!uv.ok() || uv.step() != SQLITE_ROW) return std::unexpected(sqlError("reading the schema version"));
+    current = static_cast<int>(uv.i(0));
   }
-  Stmt uv(db_, "PRAGMA user_version");
-  if (!uv.ok() || uv.step() != SQLITE_ROW) return std::unexpected(sqlError("reading the schema version"));
-  int current = static_cast<int>(uv.i(0));
+  if (current < 0) return notOurs();
   if (current > kSchemaVersion)
     return fail("store " + describe() + " has schema version " + std::to_string(current) +
                 ", newer than this autodisc understands (" + std::to_string(kSchemaVersion) +
                 "); use a newer autodisc. Nothing was changed.");
+  bool ours = true;
   if (current == 0) {
     Stmt tables(db_, "SELECT count(*) FROM sqlite_master");
     if (!tables.ok() || tables.step() != SQLITE_ROW) return std::unexpected(sqlError("reading the schema"));
-    if (tables.i(0) != 0)
-      return fail("store " + describe() + ": the file is an SQLite database but not an autodisc store. Nothing was changed.");
+    ours = tables.i(0) == 0;
+  } else {
+    Stmt app(db_, "SELECT value FROM meta WHERE key='application'");
+    ours = app.ok() && app.step() == SQLITE_ROW && app.s(0) == "autodisc";
+  }
+  if (!ours) return notOurs();
+  if (!readOnly) {
+    // WAL lets readers in other processes see the last committed version while a writer works.
+    if (sqlite3_exec(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", nullptr, nullptr, nullptr) != SQLITE_OK)
+      return std::unexpected(sqlError("opening"));
   }
   if (current == kSchemaVersion) return {};
   if (readOnly) return fail("store " + describe() + " needs a schema upgrade but is read-only. Nothing was changed.");
@@ -325,8 +337,18 @@ Result<void> SqliteStore::migrate() {
 
 Result<std::uint64_t> SqliteStore::version() {
   Stmt st(db_, "SELECT value FROM meta WHERE key='version'");
-  if (!st.ok() || st.step() != SQLITE_ROW) return std::unexpected(sqlError("reading the version"));
-  return static_cast<std::uint64_t>(std::stoull(std::string(st.s(0))));
+  if (!st.ok()) return std::unexpected(sqlError("reading the version"));
+  int rc = st.step();
+  if (rc != SQLITE_ROW) {
+    if (rc == SQLITE_DONE) return fail("store " + describe() + ": the store is damaged (its version is missing)");
+    return std::unexpected(sqlError("reading the version"));
+  }
+  std::uint64_t v = 0;
+  auto text = st.s(0);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    return fail("store " + describe() + ": the store is damaged (its version is '" + std::string(text) + "')");
+  return v;
 }
 
 Result<Store::Loaded> SqliteStore::read() {
