@@ -558,6 +558,7 @@ Result<std::uint64_t> SqliteStore::apply(const Organization& org, const std::vec
   Stmt bump(db_, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='version'");
   if (!bump.ok() || bump.step() != SQLITE_DONE) return abort(sqlError("saving"));
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return abort(sqlError("saving"));
+  notify(*v + 1);
   return *v + 1;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Where the organisation is kept. Adapters implement this; nothing above cli/ knows which one.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +33,30 @@ class Store {
   virtual Result<std::uint64_t> apply(const model::Organization& org, const std::vector<model::ObjectRef>& changed,
                                       std::uint64_t baseVersion) = 0;
   virtual std::string describe() const = 0;
+
+  // Watchers learn of new versions: at once for changes applied through this handle, and through
+  // poll() for changes made by other handles or processes. A watcher runs on the caller's thread
+  // and must be quick (a service swaps in a snapshot it builds elsewhere).
+  using Watcher = std::function<void(std::uint64_t version)>;
+  void watch(Watcher w) { watchers_.push_back(std::move(w)); }
+  // Checks the version; if it moved since the last one seen, tells every watcher. Returns whether it moved.
+  Result<bool> poll() {
+    auto v = version();
+    if (!v) return std::unexpected(v.error());
+    if (*v == lastSeen_) return false;
+    notify(*v);
+    return true;
+  }
+
+ protected:
+  void notify(std::uint64_t v) {
+    lastSeen_ = v;
+    for (auto& w : watchers_) w(v);
+  }
+
+ private:
+  std::vector<Watcher> watchers_;
+  std::uint64_t lastSeen_ = 0;
 };
 
 // Opens a store named by URI: "sqlite:PATH" (or a bare path). The SQLite file is created, with

@@ -1208,3 +1208,40 @@ TEST(SqliteStoreFiles, ADamagedVersionCounterIsAnErrorNotAnException) {
 }
 
 }  // namespace
+
+namespace {
+
+// Watchers: a writer's own watchers hear of its change at once; another handle hears of it on poll().
+TEST(SqliteStoreWatch, WatchersLearnOfNewVersions) {
+  char tmpl[] = "/tmp/autodisc-watch-XXXXXX";
+  ASSERT_TRUE(mkdtemp(tmpl));
+  std::string uri = std::string("sqlite:") + tmpl + "/w.db";
+  auto writer = autodisc::store::openStore(uri);
+  auto reader = autodisc::store::openStore(uri);
+  ASSERT_TRUE(writer && reader);
+  std::vector<std::uint64_t> heardByWriter, heardByReader;
+  (*writer)->watch([&](std::uint64_t v) { heardByWriter.push_back(v); });
+  (*reader)->watch([&](std::uint64_t v) { heardByReader.push_back(v); });
+  std::uint64_t n = 1;
+  autodisc::shell::Session session(**writer, [&n] { return n++; });
+  ASSERT_TRUE(session.open());  // version 1: the defaults of a new organisation
+  std::ostringstream out, err;
+  ASSERT_TRUE(session.run("New-ADReplicationSite -Name Paris", out, err));  // version 2
+  EXPECT_EQ(heardByWriter, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_TRUE(heardByReader.empty());
+  auto moved = (*reader)->poll();
+  ASSERT_TRUE(moved);
+  EXPECT_TRUE(*moved);
+  EXPECT_EQ(heardByReader, (std::vector<std::uint64_t>{2}));
+  auto again = (*reader)->poll();
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(heardByReader.size(), 1u);
+  // A failing line changes nothing, so nobody hears of anything.
+  EXPECT_FALSE(session.run("New-ADReplicationSite -Name Paris", out, err));
+  EXPECT_FALSE(*(*reader)->poll());
+  EXPECT_EQ(heardByWriter.size(), 2u);
+  std::filesystem::remove_all(tmpl);
+}
+
+}  // namespace
