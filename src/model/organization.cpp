@@ -354,7 +354,7 @@ void Organization::reserveRecipients(std::size_t n) {
 
 std::size_t Organization::approximateMemoryBytes() const {
   std::size_t total = recipients_.capacity() * sizeof(Recipient);
-  for (const auto& r : recipients_) total += r.field(Recipient::EmailAddresses).size() ? r.blobSize() : 0;
+  for (const auto& r : recipients_) total += r.blobSize();
   total += byAddress_.memoryBytes() + byName_.memoryBytes() + byAlias_.memoryBytes() + byLegacyDn_.memoryBytes();
   return total;
 }

@@ -11,11 +11,6 @@ namespace {
 
 std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
 
-template <class F>
-auto lazy(F f) {
-  return f;
-}
-
 constexpr std::string_view kAdminGroup = "Exchange Administrative Group (FYDIBOHF23SPDLT)";
 
 // --- coercion-backed setter makers -------------------------------------------------------------

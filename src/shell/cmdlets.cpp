@@ -233,21 +233,15 @@ struct Filter {
   std::function<bool(const Organization&, ObjectRef, const std::string&)> keep;
 };
 
-int resultSizeLimit(const Bound& b, std::ostream& err, Env&, bool& unlimited) {
-  unlimited = false;
+// -ResultSize: a positive number, or Unlimited (nullopt); 1000 when absent, as in Exchange.
+Result<std::optional<std::size_t>> resultSizeLimit(const Bound& b) {
   auto* v = b.get("ResultSize");
-  if (!v) return 1000;
+  if (!v) return std::optional<std::size_t>(1000);
   auto s = asString(*v);
-  if (s && text::iequals(text::trim(*s), "Unlimited")) {
-    unlimited = true;
-    return 0;
-  }
+  if (s && text::iequals(text::trim(*s), "Unlimited")) return std::optional<std::size_t>();
   auto n = asInt(*v);
-  if (!n || *n < 1) {
-    err << "";
-    return -1;
-  }
-  return static_cast<int>(*n);
+  if (!n || *n < 1) return fail("-ResultSize " + q(displayText(*v)) + ": expected a positive number or Unlimited");
+  return std::optional<std::size_t>(static_cast<std::size_t>(*n));
 }
 
 template <class T>
@@ -293,11 +287,11 @@ Cmdlet makeGet(std::string noun, std::string view, Pred<T> filter, std::vector<F
     }
     std::size_t limit = ids.size();
     if (resultSize) {
-      bool unlimited = false;
-      int n = resultSizeLimit(b, env.err, env, unlimited);
-      if (n < 0) return fail("-ResultSize " + q(str(b, "ResultSize")) + ": expected a positive number or Unlimited");
-      if (!unlimited && ids.size() > static_cast<std::size_t>(n)) {
-        limit = static_cast<std::size_t>(n);
+      auto max = resultSizeLimit(b);
+      if (!max) return std::unexpected(max.error());
+      if (*max && ids.size() > **max) {
+        std::size_t n = **max;
+        limit = n;
         if (b.has("ResultSize"))
           env.err << "WARNING: There are more results available than are currently displayed (" << n
                   << "). To return all items, specify \"-ResultSize Unlimited\".\n";
@@ -979,7 +973,6 @@ std::vector<Cmdlet> buildCmdlets() {
     c.params = {{"Name", ParamType::String, false, 0, "a name or pattern, e.g. *VirtualDirectory"}};
     c.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>&) -> Result<void> {
       auto pattern = b.has("Name") ? str(b, "Name") : std::string("*");
-      std::vector<Record> rows;
       for (auto& x : cmdlets())
         if (wildcardMatch(pattern, x.name)) env.out << x.name << "\n";
       return {};
