@@ -18,6 +18,12 @@ namespace {
 
 std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
 
+// A value as it would be typed back: lists as a,b (not the {a, b} of tables).
+std::string typed(const PropValue& v) {
+  if (auto* l = std::get_if<std::vector<std::string>>(&v)) return text::join(*l, ",");
+  return displayText(v);
+}
+
 template <class T>
 using Pred = std::function<bool(const Organization&, const T&)>;
 
@@ -214,7 +220,7 @@ Result<void> applyProperties(const Organization& org, T& obj, const Bound& b, co
     if (!p || !p->set) continue;
     const PropValue& v = *b.get(n);
     if (auto r = p->set(org, obj, v); !r)
-      return fail("-" + p->name + " " + q(displayText(v)) + ": " + r.error().message);
+      return fail("-" + p->name + " " + q(typed(v)) + ": " + r.error().message);
   }
   return {};
 }
@@ -240,7 +246,7 @@ Result<std::optional<std::size_t>> resultSizeLimit(const Bound& b) {
   auto s = asString(*v);
   if (s && text::iequals(text::trim(*s), "Unlimited")) return std::optional<std::size_t>();
   auto n = asInt(*v);
-  if (!n || *n < 1) return fail("-ResultSize " + q(displayText(*v)) + ": expected a positive number or Unlimited");
+  if (!n || *n < 1) return fail("-ResultSize " + q(typed(*v)) + ": expected a positive number or Unlimited");
   return std::optional<std::size_t>(static_cast<std::size_t>(*n));
 }
 
@@ -412,7 +418,7 @@ Result<void> setFromBound(const Organization& org, T& obj, const Bound& b, std::
   auto* v = b.get(param);
   if (!v) return {};
   auto* p = findProperty<T>(prop);
-  if (auto r = p->set(org, obj, *v); !r) return fail("-" + std::string(param) + " " + q(displayText(*v)) + ": " + r.error().message);
+  if (auto r = p->set(org, obj, *v); !r) return fail("-" + std::string(param) + " " + q(typed(*v)) + ": " + r.error().message);
   return {};
 }
 
