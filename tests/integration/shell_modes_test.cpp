@@ -13,8 +13,16 @@ namespace {
 TEST(ShellModes, InteractiveReportsAnErrorAndGoesOn) {
   TempDir dir;
   std::string cmd = env("AUTODISC_BIN") + " shell --store sqlite:" + dir.path() + "/t.db";
+  // The history file goes to $HOME: keep it in the test's folder.
+  std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+  setenv("HOME", dir.path().c_str(), 1);
   auto r = runProcess({"/usr/bin/script", "-qec", cmd, "/dev/null"},
                       "New-AcceptedDomain -Name a.com -DomainName a.com\nGet-Foo\nGet-AcceptedDomain | fl DomainName\nexit\n");
+  if (home.empty()) unsetenv("HOME");
+  else setenv("HOME", home.c_str(), 1);
+  std::ifstream history(dir.path() + "/.autodisc_history");
+  std::string saved((std::istreambuf_iterator<char>(history)), std::istreambuf_iterator<char>());
+  EXPECT_NE(saved.find("Get-Foo"), std::string::npos) << "history was not saved";
   EXPECT_EQ(r.exitCode, 0) << r.err;
   EXPECT_NE(r.out.find("autodisc> "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("error: Get-Foo: the term 'Get-Foo' is not recognized"), std::string::npos) << r.out;
