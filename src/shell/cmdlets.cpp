@@ -225,19 +225,23 @@ Result<void> applyProperties(const Organization& org, T& obj, const Bound& b, co
   return {};
 }
 
-template <class T>
-Result<void> commitObject(Organization& org, T obj) {
-  if (auto ok = validate(org, obj); !ok) return ok;
-  org.put(std::move(obj));
-  return {};
-}
-
 // --- generic Get-, Set-, Remove- ---------------------------------------------------------------------
 
 struct Filter {
   ParamSpec param;
   std::function<bool(const Organization&, ObjectRef, const std::string&)> keep;
 };
+
+// -Server NAME: keeps the objects whose `server` member is that server (by name or FQDN).
+template <class T>
+Filter serverFilter(std::string help) {
+  return {{"Server", ParamType::String, false, -1, std::move(help)},
+          [](const Organization& org, ObjectRef ref, const std::string& server) {
+            auto* o = org.find<T>(ref.id);
+            auto* s = o ? org.find<ExchangeServer>(o->server) : nullptr;
+            return s && (text::iequals(s->name, server) || text::iequals(s->fqdn, server));
+          }};
+}
 
 // -ResultSize: a positive number, or Unlimited (nullopt); 1000 when absent, as in Exchange.
 Result<std::optional<std::size_t>> resultSizeLimit(const Bound& b) {
@@ -422,6 +426,24 @@ Result<void> setFromBound(const Organization& org, T& obj, const Bound& b, std::
   return {};
 }
 
+// Sets each named parameter, if given, on the property of the same name.
+template <class T>
+Result<void> setParams(const Organization& org, T& obj, const Bound& b, std::initializer_list<const char*> names) {
+  for (auto n : names)
+    if (auto r = setFromBound(org, obj, b, n, n); !r) return r;
+  return {};
+}
+
+// Validates and adds a new object, and passes it down the pipeline.
+template <class T>
+Result<void> addNew(Organization& org, T obj, std::string view, std::vector<PipeObject>& out) {
+  Id id = obj.id;
+  if (auto ok = validate(org, obj); !ok) return ok;
+  org.put(std::move(obj));
+  out.push_back({ObjectRef{kindOf<T>(), id}, std::move(view)});
+  return {};
+}
+
 std::vector<Cmdlet> buildCmdlets() {
   std::vector<Cmdlet> all;
   auto add = [&](Cmdlet c, std::string example, std::vector<std::string> aliases = {}) {
@@ -444,11 +466,9 @@ std::vector<Cmdlet> buildCmdlets() {
     n.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
       AcceptedDomain d;
       d.id = env.org.allocateId(Kind::AcceptedDomain);
-      for (auto p : {"Name", "DomainName", "DomainType"})
-        if (auto r = setFromBound(env.org, d, b, p, p); !r) return r;
+      if (auto r = setParams(env.org, d, b, {"Name", "DomainName", "DomainType"}); !r) return r;
       d.isDefault = env.org.all<AcceptedDomain>().empty();
-      if (auto r = commitObject(env.org, d); !r) return r;
-      out.push_back({ObjectRef{Kind::AcceptedDomain, d.id}, "AcceptedDomain"});
+      if (auto r = addNew(env.org, d, "AcceptedDomain", out); !r) return r;
       return {};
     };
     add(n, "New-AcceptedDomain -Name contoso.com -DomainName contoso.com -DomainType Authoritative");
@@ -497,8 +517,7 @@ std::vector<Cmdlet> buildCmdlets() {
       AdSite s;
       s.id = env.org.allocateId(Kind::AdSite);
       if (auto r = setFromBound(env.org, s, b, "Name", "Name"); !r) return r;
-      if (auto r = commitObject(env.org, s); !r) return r;
-      out.push_back({ObjectRef{Kind::AdSite, s.id}, "ADReplicationSite"});
+      if (auto r = addNew(env.org, s, "ADReplicationSite", out); !r) return r;
       return {};
     };
     add(n, "New-ADReplicationSite -Name Paris");
@@ -536,8 +555,7 @@ std::vector<Cmdlet> buildCmdlets() {
       auto site = siteParamOrOnly(env.org, b);
       if (!site) return std::unexpected(site.error());
       s.site = *site;
-      if (auto r = commitObject(env.org, s); !r) return r;
-      out.push_back({ObjectRef{Kind::AdSubnet, s.id}, "ADReplicationSubnet"});
+      if (auto r = addNew(env.org, s, "ADReplicationSubnet", out); !r) return r;
       return {};
     };
     add(n, "New-ADReplicationSubnet -Name 10.1.0.0/16 -Site Paris");
@@ -569,8 +587,7 @@ std::vector<Cmdlet> buildCmdlets() {
       ExchangeServer s;
       s.id = env.org.allocateId(Kind::ExchangeServer);
       s.version = *parseServerVersion("Version 15.2 (Build 1118.7)");
-      for (auto p : {"Name", "Fqdn", "ServerRole", "AdminDisplayVersion"})
-        if (auto r = setFromBound(env.org, s, b, p, p); !r) return r;
+      if (auto r = setParams(env.org, s, b, {"Name", "Fqdn", "ServerRole", "AdminDisplayVersion"}); !r) return r;
       s.fqdn = text::toLower(s.fqdn);
       auto site = siteParamOrOnly(env.org, b);
       if (!site) return std::unexpected(site.error());
@@ -579,7 +596,7 @@ std::vector<Cmdlet> buildCmdlets() {
         s.autoDiscoverServiceInternalUri = defaultAutoDiscoverServiceInternalUri(s);
         s.autoDiscoverSiteScope = {env.org.find<AdSite>(s.site)->name};
       }
-      if (auto r = commitObject(env.org, s); !r) return r;
+      if (auto r = addNew(env.org, s, "ExchangeServer", out); !r) return r;
       if (s.isClientAccess()) {
         for (auto v : defaultVirtualDirectories(s)) {
           v.id = env.org.allocateId(Kind::VirtualDirectory);
@@ -589,7 +606,6 @@ std::vector<Cmdlet> buildCmdlets() {
         oa.id = env.org.allocateId(Kind::OutlookAnywhere);
         env.org.put(oa);
       }
-      out.push_back({ObjectRef{Kind::ExchangeServer, s.id}, "ExchangeServer"});
       return {};
     };
     add(n, "New-ExchangeServer -Name EX01 -Fqdn ex01.contoso.local -Site Default-First-Site-Name");
@@ -637,12 +653,7 @@ std::vector<Cmdlet> buildCmdlets() {
   for (auto& vn : vdirNouns) {
     VdirType type = vn.type;
     Pred<VirtualDirectory> ofType = [type](const Organization&, const VirtualDirectory& v) { return v.type == type; };
-    Filter byServer{{"Server", ParamType::String, false, -1, "only the directories of this server"},
-                    [](const Organization& org, ObjectRef ref, const std::string& server) {
-                      auto* v = org.find<VirtualDirectory>(ref.id);
-                      auto* s = org.find<ExchangeServer>(v->server);
-                      return s && (text::iequals(s->name, server) || text::iequals(s->fqdn, server));
-                    }};
+    Filter byServer = serverFilter<VirtualDirectory>("only the directories of this server");
     add(makeGet<VirtualDirectory>(vn.noun, "VirtualDirectory", ofType, {byServer}),
         std::string("Get-") + vn.noun + " -Server EX01 | Format-List InternalUrl,ExternalUrl");
     SetHook<VirtualDirectory> hook = nullptr;
@@ -669,12 +680,7 @@ std::vector<Cmdlet> buildCmdlets() {
 
   // Outlook Anywhere.
   add(makeGet<OutlookAnywhere>("OutlookAnywhere", "OutlookAnywhere", nullptr,
-                               {{{"Server", ParamType::String, false, -1, "only this server's"},
-                                 [](const Organization& org, ObjectRef ref, const std::string& server) {
-                                   auto* o = org.find<OutlookAnywhere>(ref.id);
-                                   auto* s = org.find<ExchangeServer>(o->server);
-                                   return s && (text::iequals(s->name, server) || text::iequals(s->fqdn, server));
-                                 }}}),
+                               {serverFilter<OutlookAnywhere>("only this server's")}),
       "Get-OutlookAnywhere | Format-List *Hostname,*Authentication*");
   add(makeSet<OutlookAnywhere>("OutlookAnywhere", nullptr,
                                {"InternalHostname", "ExternalHostname", "InternalClientsRequireSsl",
@@ -699,14 +705,12 @@ std::vector<Cmdlet> buildCmdlets() {
     n.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
       ClientAccessArray a;
       a.id = env.org.allocateId(Kind::ClientAccessArray);
-      for (auto p : {"Name", "Fqdn"})
-        if (auto r = setFromBound(env.org, a, b, p, p); !r) return r;
+      if (auto r = setParams(env.org, a, b, {"Name", "Fqdn"}); !r) return r;
       a.fqdn = text::toLower(a.fqdn);
       auto site = siteParamOrOnly(env.org, b);
       if (!site) return std::unexpected(site.error());
       a.site = *site;
-      if (auto r = commitObject(env.org, a); !r) return r;
-      out.push_back({ObjectRef{Kind::ClientAccessArray, a.id}, "ClientAccessArray"});
+      if (auto r = addNew(env.org, a, "ClientAccessArray", out); !r) return r;
       return {};
     };
     add(n, "New-ClientAccessArray -Fqdn outlook.contoso.local -Name CAS_Array -Site Default-First-Site-Name");
@@ -732,25 +736,18 @@ std::vector<Cmdlet> buildCmdlets() {
       MailboxDatabase d;
       d.id = env.org.allocateId(Kind::MailboxDatabase);
       d.guid = newGuid(env);
-      for (auto p : {"Name", "Server"})
-        if (auto r = setFromBound(env.org, d, b, p, p); !r) return r;
+      if (auto r = setParams(env.org, d, b, {"Name", "Server"}); !r) return r;
       if (auto* s = env.org.find<ExchangeServer>(d.server)) {
         auto* array = env.org.arrayInSite(s->site);
         d.rpcClientAccessServer = array ? array->fqdn : s->fqdn;
       }
-      if (auto r = commitObject(env.org, d); !r) return r;
-      out.push_back({ObjectRef{Kind::MailboxDatabase, d.id}, "MailboxDatabase"});
+      if (auto r = addNew(env.org, d, "MailboxDatabase", out); !r) return r;
       return {};
     };
     add(n, "New-MailboxDatabase -Name DB02 -Server EX01");
   }
   add(makeGet<MailboxDatabase>("MailboxDatabase", "MailboxDatabase", nullptr,
-                               {{{"Server", ParamType::String, false, -1, "only the databases on this server"},
-                                 [](const Organization& org, ObjectRef ref, const std::string& server) {
-                                   auto* d = org.find<MailboxDatabase>(ref.id);
-                                   auto* s = org.find<ExchangeServer>(d->server);
-                                   return s && (text::iequals(s->name, server) || text::iequals(s->fqdn, server));
-                                 }}}),
+                               {serverFilter<MailboxDatabase>("only the databases on this server")}),
       "Get-MailboxDatabase | Format-Table Name,Server,RpcClientAccessServer");
   add(makeSet<MailboxDatabase>("MailboxDatabase", nullptr, {"Name", "RpcClientAccessServer"}),
       "Get-MailboxDatabase | Set-MailboxDatabase -RpcClientAccessServer outlook.contoso.local");
@@ -819,9 +816,8 @@ std::vector<Cmdlet> buildCmdlets() {
         if (auto res = setFromBound(env.org, r, b, "ExternalEmailAddress", "ExternalEmailAddress"); !res) return res;
       }
       r.setField(Recipient::LegacyExchangeDn, deriveLegacyExchangeDn(env.org, r.alias(), newGuid(env)));
-      Id id = r.id;
-      if (auto res = commitObject(env.org, std::move(r)); !res) return res;
-      out.push_back({ObjectRef{Kind::Recipient, id}, type == RecipientType::Mailbox ? "Mailbox" : "MailUser"});
+      if (auto res = addNew(env.org, std::move(r), type == RecipientType::Mailbox ? "Mailbox" : "MailUser", out); !res)
+        return res;
       return {};
     };
   };
