@@ -732,6 +732,22 @@ int holdWriteTransaction(const std::string& path, int in, int out) {
   return 0;
 }
 
+// A forked child that, on 'B', opens a write transaction on `path` and answers 'R'; on 'G' commits
+// and answers 'C'; if the pipe closes first, it exits with the transaction open.
+struct WriteHolder {
+  Pipe toChild, toParent;
+  Child child;
+  explicit WriteHolder(const std::string& path)
+      : child([this, path] {
+          toChild.closeWrite();
+          toParent.closeRead();
+          return holdWriteTransaction(path, toChild.r, toParent.w);
+        }) {
+    toChild.closeRead();
+    toParent.closeWrite();
+  }
+};
+
 TEST(SqliteStoreProcesses, AnotherProcessSeesOnlyCommittedVersions) {
   TempDir dir;
   auto path = dir.file("mp.db");
@@ -739,15 +755,9 @@ TEST(SqliteStoreProcesses, AnotherProcessSeesOnlyCommittedVersions) {
   if (HasFatalFailure()) return;
 
   // Fork while this process has no connection to the file (SQLite connections must not cross a fork).
-  Pipe toChild, toParent;
-  Child child([&] {
-    toChild.closeWrite();
-    toParent.closeRead();
-    return holdWriteTransaction(path, toChild.r, toParent.w);
-  });
+  WriteHolder holder(path);
+  auto& [toChild, toParent, child] = holder;
   ASSERT_TRUE(child.started());
-  toChild.closeRead();
-  toParent.closeWrite();
 
   auto a = openShell(path, 1);
   ASSERT_TRUE(a) << errorOf(a);
@@ -792,15 +802,9 @@ TEST(SqliteStoreProcesses, AnUncommittedTransactionOfAProcessThatDiesIsNeverSeen
   auto path = dir.file("mp.db");
   makeStore(path, {"New-AcceptedDomain -Name contoso.com -DomainName contoso.com"});
   if (HasFatalFailure()) return;
-  Pipe toChild, toParent;
-  Child child([&] {
-    toChild.closeWrite();
-    toParent.closeRead();
-    return holdWriteTransaction(path, toChild.r, toParent.w);
-  });
+  WriteHolder holder(path);
+  auto& [toChild, toParent, child] = holder;
   ASSERT_TRUE(child.started());
-  toChild.closeRead();
-  toParent.closeWrite();
   auto a = openShell(path, 1);
   ASSERT_TRUE(a) << errorOf(a);
   const auto version = a->session->version();
