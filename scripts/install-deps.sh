@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
-  libsqlite3-dev sqlite3 libedit-dev libfmt-dev libcli11-dev
+  libsqlite3-dev sqlite3 libedit-dev libfmt-dev libcli11-dev libpugixml-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

@@ -831,6 +831,8 @@ const std::vector<Property<OrganizationConfig>>& properties() {
        }},
       {"MapiHttpEnabled", getBool(&T::mapiHttpEnabled), setBool(&T::mapiHttpEnabled)},
       {"Guid", [](const Organization&, const T& o) -> PropValue { return o.guid.str(); }, nullptr},
+      {"OfflineAddressBookGuid",
+       [](const Organization&, const T& o) -> PropValue { return o.offlineAddressBookGuid.str(); }, nullptr},
   };
   return table;
 }

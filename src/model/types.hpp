@@ -180,6 +180,7 @@ struct OrganizationConfig {
   std::string name = "First Organization";
   bool mapiHttpEnabled = false;
   Guid guid;  // the deployment id that Autodiscover reports
+  Guid offlineAddressBookGuid;  // the default offline address book's, part of every OABUrl
 };
 
 }  // namespace autodisc::model

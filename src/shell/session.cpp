@@ -174,6 +174,7 @@ Result<void> Session::open() {
     org_.begin();
     OrganizationConfig c = org_.config();
     c.guid = Guid::fromRandom(random_(), random_());
+    c.offlineAddressBookGuid = Guid::fromRandom(random_(), random_());
     org_.setConfig(c);
     org_.put(AdSite{org_.allocateId(Kind::AdSite), "Default-First-Site-Name"});
     for (auto& p : defaultOutlookProviders()) org_.put(p);

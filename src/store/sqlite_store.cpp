@@ -58,6 +58,12 @@ CREATE TABLE outlook_provider(
   id INTEGER PRIMARY KEY, name TEXT NOT NULL, cert_principal_name TEXT NOT NULL, ttl INTEGER NOT NULL,
   server TEXT NOT NULL);
 )sql",
+    // 2: the default offline address book's GUID (OABUrl ends with it); existing stores get a new one.
+    R"sql(
+ALTER TABLE organization_config ADD COLUMN oab_guid TEXT NOT NULL DEFAULT '';
+UPDATE organization_config SET oab_guid = (SELECT lower(substr(h,1,8)||'-'||substr(h,9,4)||'-4'||substr(h,14,3)||'-'||
+  substr('89ab', 1 + (abs(random()) % 4), 1)||substr(h,18,3)||'-'||substr(h,21,12)) FROM (SELECT hex(randomblob(16)) AS h));
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
@@ -156,7 +162,9 @@ const char* insertSql(Kind k) {
     case Kind::MailboxDatabase: return "INSERT OR REPLACE INTO mailbox_database VALUES (?,?,?,?,?)";
     case Kind::Recipient: return "INSERT OR REPLACE INTO recipient VALUES (?,?,?,?,?,?,?,?,?,?,?)";
     case Kind::OutlookProvider: return "INSERT OR REPLACE INTO outlook_provider VALUES (?,?,?,?,?)";
-    case Kind::OrganizationConfig: return "INSERT OR REPLACE INTO organization_config VALUES (?,?,?,?)";
+    case Kind::OrganizationConfig:
+      return "INSERT OR REPLACE INTO organization_config (id, name, mapi_http_enabled, guid, oab_guid) "
+             "VALUES (?,?,?,?,?)";
   }
   return "";
 }
@@ -234,7 +242,7 @@ bool bindObject(Stmt& st, const Organization& org, ObjectRef ref) {
     }
     case Kind::OrganizationConfig: {
       auto& c = org.config();
-      st.bind(1).bind(c.name).bind(c.mapiHttpEnabled ? 1 : 0).bind(guidText(c.guid));
+      st.bind(1).bind(c.name).bind(c.mapiHttpEnabled ? 1 : 0).bind(guidText(c.guid)).bind(guidText(c.offlineAddressBookGuid));
       return true;
     }
   }
@@ -365,13 +373,14 @@ Result<Store::Loaded> SqliteStore::read() {
   auto fail_ = [&] { return std::unexpected(sqlError("loading")); };
 
   {
-    Stmt st(db_, "SELECT name, mapi_http_enabled, guid FROM organization_config WHERE id=1");
+    Stmt st(db_, "SELECT name, mapi_http_enabled, guid, oab_guid FROM organization_config WHERE id=1");
     if (!st.ok()) return fail_();
     if (st.step() == SQLITE_ROW) {
       OrganizationConfig c;
       c.name = st.s(0);
       c.mapiHttpEnabled = st.i(1) != 0;
       c.guid = guidFrom(st.s(2));
+      c.offlineAddressBookGuid = guidFrom(st.s(3));
       org->put(c);
     }
   }

@@ -1117,9 +1117,11 @@ TEST_F(Cmdlets, GetAndSetOutlookProvider) {
 
 TEST_F(Cmdlets, GetAndSetOrganizationConfig) {
   auto out = ok("Get-OrganizationConfig");  // a list by default
-  EXPECT_THAT(out, HasSubstr("Name            : First Organization"));
-  EXPECT_THAT(out, HasSubstr("MapiHttpEnabled : False"));
-  EXPECT_THAT(out, HasSubstr("Guid            : " + h.org().config().guid.str()));
+  EXPECT_THAT(out, HasSubstr("Name                   : First Organization"));
+  EXPECT_THAT(out, HasSubstr("MapiHttpEnabled        : False"));
+  EXPECT_THAT(out, HasSubstr("Guid                   : " + h.org().config().guid.str()));
+  EXPECT_THAT(out, HasSubstr("OfflineAddressBookGuid : " + h.org().config().offlineAddressBookGuid.str()));
+  EXPECT_NE(h.org().config().offlineAddressBookGuid, h.org().config().guid);
   ok("Set-OrganizationConfig -MapiHttpEnabled $true");
   EXPECT_TRUE(h.org().config().mapiHttpEnabled);
   ok("Set-OrganizationConfig -Name Contoso");

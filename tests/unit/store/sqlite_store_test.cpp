@@ -1249,3 +1249,40 @@ TEST(SqliteStoreWatch, WatchersLearnOfNewVersions) {
 }
 
 }  // namespace
+
+namespace {
+
+// A store written by schema 1 is upgraded in place: its data kept, an offline address book GUID added.
+TEST(SqliteStoreMigration, SchemaOneIsUpgradedKeepingItsData) {
+  char tmpl[] = "/tmp/autodisc-migrate-XXXXXX";
+  ASSERT_TRUE(mkdtemp(tmpl));
+  std::string path = std::string(tmpl) + "/v1.db";
+  {
+    auto s = autodisc::store::openStore("sqlite:" + path);
+    ASSERT_TRUE(s);
+    std::uint64_t n = 1;
+    autodisc::shell::Session session(**s, [&n] { return n++; });
+    ASSERT_TRUE(session.open());
+    std::ostringstream out, err;
+    ASSERT_TRUE(session.run("Set-OrganizationConfig -Name Contoso", out, err));
+  }
+  {
+    // Turn it back into what schema 1 wrote.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE organization_config DROP COLUMN oab_guid; PRAGMA user_version=1;", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = autodisc::store::openStore("sqlite:" + path);
+  ASSERT_TRUE(s) << s.error().message;
+  auto loaded = (*s)->read();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(loaded->org->config().name, "Contoso");
+  EXPECT_FALSE(loaded->org->config().offlineAddressBookGuid.isNull());
+  EXPECT_NE(loaded->org->config().offlineAddressBookGuid, loaded->org->config().guid);
+  std::filesystem::remove_all(tmpl);
+}
+
+}  // namespace
