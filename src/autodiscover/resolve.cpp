@@ -1,0 +1,200 @@
+#include "autodiscover/resolve.hpp"
+
+#include <cstdio>
+
+#include "model/schema.hpp"
+#include "model/text.hpp"
+
+namespace autodisc::autodiscover {
+
+using namespace model;
+
+namespace {
+
+std::string withSlash(std::string url) {
+  if (!url.empty() && url.back() != '/') url += '/';
+  return url;
+}
+
+std::string hex8(std::uint32_t v) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08X", v);
+  return buf;
+}
+
+// The Client Access Server whose virtual directories serve a mailbox: the database's own server
+// if it has the role, else the first Client Access Server of its site.
+const ExchangeServer* casFor(const Organization& org, const ExchangeServer& mailboxServer) {
+  if (mailboxServer.isClientAccess()) return &mailboxServer;
+  for (auto& [id, s] : org.all<ExchangeServer>())
+    if (s.site == mailboxServer.site && s.isClientAccess()) return &s;
+  return nullptr;
+}
+
+const OutlookProvider* provider(const Organization& org, std::string_view name) {
+  for (auto& [id, p] : org.all<OutlookProvider>())
+    if (text::iequals(p.name, name)) return &p;
+  return nullptr;
+}
+
+std::string stripSmtp(std::string_view a) {
+  if (text::istartsWith(a, "smtp:")) a.remove_prefix(5);
+  return std::string(a);
+}
+
+struct Urls {
+  std::string ews, ecp, oab, owa, eas;
+  std::vector<AuthMethod> owaAuth;
+};
+
+Urls urlsOf(const Organization& org, const ExchangeServer& cas, bool internal, std::vector<Step>& chain) {
+  Urls u;
+  auto pick = [&](VdirType t) -> std::string {
+    auto* v = org.vdirOf(cas.id, t);
+    if (!v) return {};
+    const std::string& url = internal ? v->internalUrl : v->externalUrl;
+    if (!url.empty())
+      chain.push_back({std::string(internal ? "InternalUrl" : "ExternalUrl") + " of " + identityOf(org, *v), url});
+    return url;
+  };
+  u.ews = pick(VdirType::Ews);
+  u.ecp = pick(VdirType::Ecp);
+  u.oab = pick(VdirType::Oab);
+  u.owa = pick(VdirType::Owa);
+  if (!internal) u.eas = pick(VdirType::ActiveSync);
+  if (auto* owa = org.vdirOf(cas.id, VdirType::Owa))
+    u.owaAuth = internal ? owa->internalAuthenticationMethods : owa->externalAuthenticationMethods;
+  return u;
+}
+
+void fillUrls(ProtocolSettings& p, const Urls& u, const Organization& org) {
+  p.ewsUrl = u.ews;
+  p.ecpUrl = u.ecp.empty() ? std::string() : withSlash(u.ecp);
+  if (!u.oab.empty() && !org.config().offlineAddressBookGuid.isNull())
+    p.oabUrl = withSlash(u.oab) + org.config().offlineAddressBookGuid.str() + "/";
+}
+
+std::string authPackage(AuthMethod m, bool canNegotiate) {
+  switch (m) {
+    case AuthMethod::Basic: return "Basic";
+    case AuthMethod::Ntlm: return "Ntlm";
+    case AuthMethod::Negotiate: return canNegotiate ? "Negotiate" : "Ntlm";
+    case AuthMethod::Kerberos: return canNegotiate ? "Kerb" : "Ntlm";
+    case AuthMethod::Certificate: return "Certificate";
+    default: return "Ntlm";
+  }
+}
+
+}  // namespace
+
+Answer resolve(const Organization& org, const Query& q) {
+  Answer a;
+  a.requestedAddress = q.emailAddress;
+  const Recipient* r = nullptr;
+  if (!q.legacyDn.empty()) {
+    r = org.recipientByLegacyDn(q.legacyDn);
+    a.chain.push_back({"legacyExchangeDN asked for", q.legacyDn});
+  } else {
+    r = org.recipientByAddress(q.emailAddress);
+    a.chain.push_back({"address asked for", q.emailAddress});
+  }
+  if (!r) {
+    a.failure = Failure::AddressNotFound;
+    bool accepted = org.acceptedDomainFor(domainOf(q.emailAddress)) != nullptr;
+    a.chain.push_back({"result", accepted ? "no recipient has this address (its domain is accepted)"
+                                           : "the address is in no accepted domain"});
+    return a;
+  }
+  a.chain.push_back({"recipient", std::string(r->name()) + " (" + std::string(recipientTypeName(r->type)) + ")"});
+  a.displayName = r->displayName();
+  a.legacyDn = r->legacyExchangeDn();
+  a.smtpAddress = r->primarySmtpAddress();
+  a.deploymentId = org.config().guid.str();
+
+  if (r->type == RecipientType::MailUser) {
+    a.outcome = Outcome::RedirectAddr;
+    a.redirectAddr = stripSmtp(r->externalEmailAddress());
+    a.chain.push_back({"ExternalEmailAddress (redirect)", a.redirectAddr});
+    return a;
+  }
+
+  auto* db = org.find<MailboxDatabase>(r->database);
+  auto* mbxServer = db ? org.find<ExchangeServer>(db->server) : nullptr;
+  auto* cas = mbxServer ? casFor(org, *mbxServer) : nullptr;
+  if (db) a.chain.push_back({"database", db->name});
+  if (mbxServer) a.chain.push_back({"mailbox server", mbxServer->name});
+  if (mbxServer)
+    if (auto* site = org.find<AdSite>(mbxServer->site)) a.chain.push_back({"site", site->name});
+  if (cas) a.chain.push_back({"Client Access Server", cas->name});
+
+  if (q.schema == Schema::MobileSync) {
+    if (cas) a.mobileSyncUrl = urlsOf(org, *cas, false, a.chain).eas;
+    if (a.mobileSyncUrl.empty()) {
+      a.failure = Failure::NoMobileSyncUrl;
+      a.chain.push_back({"result", "no ActiveSync ExternalUrl is set"});
+      return a;
+    }
+    a.outcome = Outcome::Settings;
+    return a;
+  }
+
+  a.outcome = Outcome::Settings;
+  if (!db || !mbxServer || !cas) return a;
+  auto* oa = org.outlookAnywhereOf(cas->id);
+  const std::string adminGroup = administrativeGroupDn(org);
+
+  if (q.internalClient) {
+    ProtocolSettings p;
+    if (mbxServer->version.major >= 15) {
+      // Exchange 2013 and later hand out the personalised server name.
+      p.server = r->exchangeGuid.str() + "@" + std::string(domainOf(a.smtpAddress));
+      p.serverDn = adminGroup + "/cn=Configuration/cn=Servers/cn=" + p.server;
+      p.mdbDn = p.serverDn + "/cn=Microsoft Private MDB";
+    } else {
+      p.server = db->rpcClientAccessServer.empty() ? mbxServer->fqdn : db->rpcClientAccessServer;
+      std::string cn = mbxServer->name;
+      for (auto& [id, arr] : org.all<ClientAccessArray>())
+        if (text::iequals(arr.fqdn, p.server)) cn = arr.name;
+      p.serverDn = adminGroup + "/cn=Configuration/cn=Servers/cn=" + cn;
+      p.mdbDn = adminGroup + "/cn=Configuration/cn=Servers/cn=" + mbxServer->name + "/cn=Microsoft Private MDB";
+      a.chain.push_back({"RpcClientAccessServer of " + db->name, p.server});
+    }
+    p.serverVersion = hex8(mbxServer->version.encoded());
+    if (auto* prov = provider(org, "EXCH")) p.ttl = prov->ttl;
+    auto urls = urlsOf(org, *cas, true, a.chain);
+    fillUrls(p, urls, org);
+    a.exch = p;
+    if (!urls.owa.empty())
+      a.webInternal = WebSettings{withSlash(urls.owa), [&] {
+                                    std::vector<std::string> n;
+                                    for (auto m : urls.owaAuth) n.emplace_back(authMethodName(m));
+                                    return text::join(n, ", ");
+                                  }(),
+                                  urls.ews};
+  }
+  std::string exprHost = oa ? (!oa->externalHostname.empty() ? oa->externalHostname
+                                                             : (q.internalClient ? oa->internalHostname : ""))
+                            : "";
+  auto urls = urlsOf(org, *cas, false, a.chain);
+  if (!exprHost.empty()) {
+    ProtocolSettings p;
+    p.server = exprHost;
+    a.chain.push_back({"Outlook Anywhere host of " + cas->name, exprHost});
+    p.ssl = oa->externalClientsRequireSsl;
+    p.authPackage = authPackage(oa->externalClientAuthenticationMethod, q.canHandleNegotiate);
+    if (auto* prov = provider(org, "EXPR")) {
+      p.ttl = prov->ttl;
+      p.certPrincipalName = prov->certPrincipalName;
+    }
+    fillUrls(p, urls, org);
+    a.expr = p;
+  }
+  if (!urls.owa.empty()) {
+    std::vector<std::string> n;
+    for (auto m : urls.owaAuth) n.emplace_back(authMethodName(m));
+    a.webExternal = WebSettings{withSlash(urls.owa), text::join(n, ", "), urls.ews};
+  }
+  return a;
+}
+
+}  // namespace autodisc::autodiscover

@@ -1,0 +1,58 @@
+#pragma once
+// The Autodiscover decision: which recipient, database, server or array, virtual directories and
+// URLs a client is given, or which redirect or error. Every wire format renders this one Answer.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/organization.hpp"
+
+namespace autodisc::autodiscover {
+
+enum class Schema { Outlook, MobileSync };
+
+struct Query {
+  Schema schema = Schema::Outlook;
+  std::string emailAddress;
+  std::string legacyDn;          // wins over emailAddress when both are given
+  bool internalClient = true;    // false: internal host names are withheld
+  bool canHandleNegotiate = false;  // X-ClientCanHandle: Negotiate
+};
+
+enum class Outcome { Settings, RedirectAddr, Error };
+enum class Failure { None, AddressNotFound, NoMobileSyncUrl };
+
+// The values of one Outlook protocol block (EXCH: internal, EXPR: external). Empty strings are left out.
+struct ProtocolSettings {
+  std::string server, serverDn, serverVersion, mdbDn;
+  std::optional<bool> ssl;
+  std::string authPackage, certPrincipalName;
+  int ttl = -1;  // written only when set and not the default of 1 hour
+  std::string ewsUrl, ecpUrl, oabUrl;
+};
+
+struct WebSettings {
+  std::string owaUrl, authenticationMethods, ewsUrl;
+};
+
+// One link of the chain that produced an answer, for Get-AutodiscoverResponse.
+struct Step {
+  std::string what;   // "recipient", "database", "server", "ExternalUrl of ...", ...
+  std::string value;
+};
+
+struct Answer {
+  Outcome outcome = Outcome::Error;
+  Failure failure = Failure::None;
+  std::string requestedAddress;
+  std::string displayName, legacyDn, smtpAddress, deploymentId;
+  std::optional<ProtocolSettings> exch, expr;
+  std::optional<WebSettings> webInternal, webExternal;
+  std::string mobileSyncUrl;
+  std::string redirectAddr;
+  std::vector<Step> chain;
+};
+
+Answer resolve(const model::Organization& org, const Query& q);
+
+}  // namespace autodisc::autodiscover

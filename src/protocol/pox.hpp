@@ -1,0 +1,43 @@
+#pragma once
+// The POX wire format (MS-OXDSCLI for Outlook, MS-ASCMD for ActiveSync "mobilesync"): parse a
+// request body into a Query; render an Answer, or a protocol error, as the response body.
+#include <string>
+#include <string_view>
+
+#include "autodiscover/resolve.hpp"
+
+namespace autodisc::protocol {
+
+inline constexpr std::string_view kOutlookRequestNs =
+    "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006";
+inline constexpr std::string_view kOutlookResponseNs =
+    "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a";
+inline constexpr std::string_view kMobileRequestNs =
+    "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006";
+inline constexpr std::string_view kMobileResponseNs =
+    "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006";
+inline constexpr std::string_view kResponseNs = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006";
+
+// Protocol-level errors, answered in the generic <Error> form with HTTP 200.
+enum class PoxError { None = 0, InvalidRequest = 600, ProviderUnavailable = 601 };
+
+struct PoxRequest {
+  PoxError error = PoxError::None;
+  autodiscover::Query query;
+};
+
+// Never expands DTDs or entities; a document that declares any is an invalid request.
+PoxRequest parsePoxRequest(std::string_view body);
+
+// What a response needs from outside the core: the time of day and an id, as Exchange writes them.
+struct ErrorStamp {
+  std::string time;  // HH:MM:SS.fffffff
+  std::string id;    // decimal
+};
+
+std::string renderPox(const autodiscover::Answer& a, autodiscover::Schema schema, const ErrorStamp& stamp);
+std::string renderPoxError(PoxError e, const ErrorStamp& stamp);
+
+std::string xmlEscape(std::string_view s);
+
+}  // namespace autodisc::protocol

@@ -1,0 +1,271 @@
+// The POX codec and resolve() against the protocol spec's test vectors TV-1 to TV-4, byte for byte.
+#include "protocol/pox.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/shell_harness.hpp"
+
+using namespace autodisc;
+using autodiscover::Query;
+using autodiscover::Schema;
+using protocol::PoxError;
+using ::testing::HasSubstr;
+
+namespace {
+
+const protocol::ErrorStamp kStamp{"10:15:42.1234567", "2417623398"};
+
+std::string outlookRequest(std::string_view address, std::string_view schema = protocol::kOutlookResponseNs) {
+  return "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+         "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\">\n"
+         "  <Request>\n    <EMailAddress>" + std::string(address) + "</EMailAddress>\n"
+         "    <AcceptableResponseSchema>" + std::string(schema) + "</AcceptableResponseSchema>\n"
+         "  </Request>\n</Autodiscover>\n";
+}
+
+std::string mobileRequest(std::string_view address) {
+  return "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+         "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006\">\n"
+         "  <Request>\n    <EMailAddress>" + std::string(address) + "</EMailAddress>\n"
+         "    <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema>\n"
+         "  </Request>\n</Autodiscover>\n";
+}
+
+// The organisation of the spec's test vectors, made with cmdlets; the GUIDs are then set to the
+// vectors' values (the shell makes random ones).
+class TestVectors : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(h.open(), "");
+    for (auto line : {
+             "Set-OrganizationConfig -Name Contoso",
+             "New-AcceptedDomain -Name contoso.com -DomainName contoso.com",
+             "New-ExchangeServer -Name EX1 -Fqdn ex1.int.contoso.com -AdminDisplayVersion 'Version 15.1 (Build 2507.6)'",
+             "New-MailboxDatabase -Name DB1 -Server EX1",
+             "New-Mailbox -Name 'Alice Example' -Alias alice",
+             "New-MailUser -Name Bob -ExternalEmailAddress bob@fabrikam.com -PrimarySmtpAddress bob@contoso.com",
+             "Get-OwaVirtualDirectory | Set-OwaVirtualDirectory -InternalUrl https://mail.int.contoso.com/owa -ExternalUrl https://mail.contoso.com/owa",
+             "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -InternalUrl https://mail.int.contoso.com/EWS/Exchange.asmx -ExternalUrl https://mail.contoso.com/EWS/Exchange.asmx",
+             "Get-EcpVirtualDirectory | Set-EcpVirtualDirectory -InternalUrl https://mail.int.contoso.com/ecp -ExternalUrl https://mail.contoso.com/ecp",
+             "Get-OabVirtualDirectory | Set-OabVirtualDirectory -InternalUrl https://mail.int.contoso.com/OAB -ExternalUrl https://mail.contoso.com/OAB",
+             "Get-ActiveSyncVirtualDirectory | Set-ActiveSyncVirtualDirectory -ExternalUrl https://mail.contoso.com/Microsoft-Server-ActiveSync",
+             "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.contoso.com -ExternalClientAuthenticationMethod Basic",
+             "Set-OutlookProvider EXPR -CertPrincipalName None",
+         }) {
+      auto r = h.run(line);
+      ASSERT_TRUE(r.ok) << line << ": " << r.error;
+    }
+    org = h.org();
+    auto c = org.config();
+    c.guid = *parseGuid("9b0e4a7c-6f1d-4d2a-9a51-3c1f2b7e8d10");
+    c.offlineAddressBookGuid = *parseGuid("5d2f6a1c-3b4e-4f70-9a8b-1c2d3e4f5a6b");
+    org.put(c);
+    model::Recipient alice = *org.recipientByAlias("alice");
+    alice.exchangeGuid = *parseGuid("0b8a3f1e-2c4d-4e5f-8a9b-0c1d2e3f4a5b");
+    org.put(alice);
+  }
+  std::string answer(const std::string& body) {
+    auto req = protocol::parsePoxRequest(body);
+    if (req.error != PoxError::None) return protocol::renderPoxError(req.error, kStamp);
+    return protocol::renderPox(autodiscover::resolve(org, req.query), req.query.schema, kStamp);
+  }
+  autodisc::testing::ShellHarness h;
+  model::Organization org;
+};
+
+// TV-1, without the <AD> element: autodisc does not model directory servers yet.
+TEST_F(TestVectors, TV1OutlookSettings) {
+  EXPECT_EQ(answer(outlookRequest("alice@contoso.com")), R"(<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+  <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
+    <User>
+      <DisplayName>Alice Example</DisplayName>
+      <LegacyDN>/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alice</LegacyDN>
+      <AutoDiscoverSMTPAddress>alice@contoso.com</AutoDiscoverSMTPAddress>
+      <DeploymentId>9b0e4a7c-6f1d-4d2a-9a51-3c1f2b7e8d10</DeploymentId>
+    </User>
+    <Account>
+      <AccountType>email</AccountType>
+      <Action>settings</Action>
+      <MicrosoftOnline>False</MicrosoftOnline>
+      <Protocol>
+        <Type>EXCH</Type>
+        <Server>0b8a3f1e-2c4d-4e5f-8a9b-0c1d2e3f4a5b@contoso.com</Server>
+        <ServerDN>/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Configuration/cn=Servers/cn=0b8a3f1e-2c4d-4e5f-8a9b-0c1d2e3f4a5b@contoso.com</ServerDN>
+        <ServerVersion>73C189CB</ServerVersion>
+        <MdbDN>/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Configuration/cn=Servers/cn=0b8a3f1e-2c4d-4e5f-8a9b-0c1d2e3f4a5b@contoso.com/cn=Microsoft Private MDB</MdbDN>
+        <ASUrl>https://mail.int.contoso.com/EWS/Exchange.asmx</ASUrl>
+        <EwsUrl>https://mail.int.contoso.com/EWS/Exchange.asmx</EwsUrl>
+        <EmwsUrl>https://mail.int.contoso.com/EWS/Exchange.asmx</EmwsUrl>
+        <EcpUrl>https://mail.int.contoso.com/ecp/</EcpUrl>
+        <EcpUrl-photo>PersonalSettings/EditAccount.aspx?rfr=olk&amp;chgPhoto=1&amp;exsvurl=1</EcpUrl-photo>
+        <OOFUrl>https://mail.int.contoso.com/EWS/Exchange.asmx</OOFUrl>
+        <OABUrl>https://mail.int.contoso.com/OAB/5d2f6a1c-3b4e-4f70-9a8b-1c2d3e4f5a6b/</OABUrl>
+        <ServerExclusiveConnect>off</ServerExclusiveConnect>
+      </Protocol>
+      <Protocol>
+        <Type>EXPR</Type>
+        <Server>mail.contoso.com</Server>
+        <SSL>On</SSL>
+        <AuthPackage>Basic</AuthPackage>
+        <ASUrl>https://mail.contoso.com/EWS/Exchange.asmx</ASUrl>
+        <EwsUrl>https://mail.contoso.com/EWS/Exchange.asmx</EwsUrl>
+        <EmwsUrl>https://mail.contoso.com/EWS/Exchange.asmx</EmwsUrl>
+        <EcpUrl>https://mail.contoso.com/ecp/</EcpUrl>
+        <OOFUrl>https://mail.contoso.com/EWS/Exchange.asmx</OOFUrl>
+        <OABUrl>https://mail.contoso.com/OAB/5d2f6a1c-3b4e-4f70-9a8b-1c2d3e4f5a6b/</OABUrl>
+        <ServerExclusiveConnect>on</ServerExclusiveConnect>
+        <CertPrincipalName>None</CertPrincipalName>
+        <EwsPartnerUrl>https://mail.contoso.com/EWS/Exchange.asmx</EwsPartnerUrl>
+      </Protocol>
+      <Protocol>
+        <Type>WEB</Type>
+        <Internal>
+          <OWAUrl AuthenticationMethod="Basic, Fba">https://mail.int.contoso.com/owa/</OWAUrl>
+          <Protocol>
+            <Type>EXCH</Type>
+            <ASUrl>https://mail.int.contoso.com/EWS/Exchange.asmx</ASUrl>
+          </Protocol>
+        </Internal>
+        <External>
+          <OWAUrl AuthenticationMethod="Fba">https://mail.contoso.com/owa/</OWAUrl>
+          <Protocol>
+            <Type>EXPR</Type>
+            <ASUrl>https://mail.contoso.com/EWS/Exchange.asmx</ASUrl>
+          </Protocol>
+        </External>
+      </Protocol>
+    </Account>
+  </Response>
+</Autodiscover>
+)");
+}
+
+TEST_F(TestVectors, TV1ByProxyAddressAnyCaseAndByLegacyDn) {
+  auto byPrimary = answer(outlookRequest("alice@contoso.com"));
+  EXPECT_EQ(answer(outlookRequest("ALICE@Contoso.COM")), byPrimary);
+  std::string byDn = outlookRequest("nobody@contoso.com");
+  byDn.replace(byDn.find("<EMailAddress>"), 0,
+               "<LegacyDN>/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alice</LegacyDN>");
+  EXPECT_EQ(answer(byDn), byPrimary) << "LegacyDN wins over EMailAddress";
+}
+
+TEST_F(TestVectors, TV2RedirectAddrForAMailUser) {
+  EXPECT_EQ(answer(outlookRequest("bob@contoso.com")), R"(<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+  <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
+    <Account>
+      <Action>redirectAddr</Action>
+      <RedirectAddr>bob@fabrikam.com</RedirectAddr>
+    </Account>
+  </Response>
+</Autodiscover>
+)");
+}
+
+TEST_F(TestVectors, TV3MobileSyncSettingsRedirectAndError) {
+  EXPECT_EQ(answer(mobileRequest("alice@contoso.com")), R"(<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+  <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006">
+    <Culture>en:us</Culture>
+    <User>
+      <DisplayName>Alice Example</DisplayName>
+      <EMailAddress>alice@contoso.com</EMailAddress>
+    </User>
+    <Action>
+      <Settings>
+        <Server>
+          <Type>MobileSync</Type>
+          <Url>https://mail.contoso.com/Microsoft-Server-ActiveSync</Url>
+          <Name>https://mail.contoso.com/Microsoft-Server-ActiveSync</Name>
+        </Server>
+      </Settings>
+    </Action>
+  </Response>
+</Autodiscover>
+)");
+  auto unknown = answer(mobileRequest("nobody@contoso.com"));
+  EXPECT_THAT(unknown, HasSubstr("<EMailAddress>nobody@contoso.com</EMailAddress>"));
+  EXPECT_THAT(unknown, HasSubstr("<Error>\n        <Status>2</Status>"));
+  EXPECT_THAT(unknown, HasSubstr("<DebugData />"));
+  EXPECT_THAT(answer(mobileRequest("bob@contoso.com")), HasSubstr("<Action>\n      <Redirect>bob@fabrikam.com</Redirect>\n    </Action>"));
+}
+
+TEST_F(TestVectors, TV4ProtocolErrors) {
+  const std::string invalid = R"(<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+  <Response>
+    <Error Time="10:15:42.1234567" Id="2417623398">
+      <ErrorCode>600</ErrorCode>
+      <Message>Invalid Request</Message>
+      <DebugData />
+    </Error>
+  </Response>
+</Autodiscover>
+)";
+  EXPECT_EQ(answer("<foo/>"), invalid);
+  EXPECT_EQ(answer(""), invalid);
+  EXPECT_EQ(answer("not xml at all"), invalid);
+  std::string notFound = invalid;
+  notFound.replace(notFound.find("600"), 3, "500");
+  notFound.replace(notFound.find("Invalid Request"), 15, "The email address can't be found.");
+  EXPECT_EQ(answer(outlookRequest("nobody@contoso.com")), notFound);
+  EXPECT_EQ(answer(outlookRequest("alice@nowhere.example")), notFound);
+  std::string noProvider = invalid;
+  noProvider.replace(noProvider.find("600"), 3, "601");
+  noProvider.replace(noProvider.find("Invalid Request"), 15, "Provider is not available");
+  EXPECT_EQ(answer(outlookRequest("alice@contoso.com", "http://example.invalid/x")), noProvider);
+}
+
+TEST(PoxRequest, RejectsDtdsAndEntitiesWithoutReadingAnything) {
+  auto xxe = protocol::parsePoxRequest(
+      "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+      "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\">"
+      "<Request><EMailAddress>&x;</EMailAddress><AcceptableResponseSchema>"
+      "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>"
+      "</Request></Autodiscover>");
+  EXPECT_EQ(xxe.error, PoxError::InvalidRequest);
+}
+
+TEST(PoxRequest, ToleratesPrefixesHttpsNamespacesAndTwoRequestsAreInvalid) {
+  auto prefixed = protocol::parsePoxRequest(
+      "<a:Autodiscover xmlns:a=\"https://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\">"
+      "<a:Request><a:EMailAddress> alice@contoso.com </a:EMailAddress><a:AcceptableResponseSchema>"
+      "https://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</a:AcceptableResponseSchema>"
+      "</a:Request></a:Autodiscover>");
+  EXPECT_EQ(prefixed.error, PoxError::None);
+  EXPECT_EQ(prefixed.query.emailAddress, "alice@contoso.com");
+  EXPECT_EQ(prefixed.query.schema, Schema::Outlook);
+  auto two = protocol::parsePoxRequest(
+      "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006\">"
+      "<Request><EMailAddress>a@b.c</EMailAddress></Request><Request><EMailAddress>a@b.c</EMailAddress></Request>"
+      "</Autodiscover>");
+  EXPECT_EQ(two.error, PoxError::InvalidRequest);
+}
+
+TEST_F(TestVectors, ExternalClientsAreNotToldInternalNames) {
+  auto req = protocol::parsePoxRequest(outlookRequest("alice@contoso.com"));
+  req.query.internalClient = false;
+  auto body = protocol::renderPox(autodiscover::resolve(org, req.query), Schema::Outlook, kStamp);
+  EXPECT_THAT(body, ::testing::Not(HasSubstr("mail.int.contoso.com")));
+  EXPECT_THAT(body, ::testing::Not(HasSubstr("<Type>EXCH</Type>\n        <Server>")));
+  EXPECT_THAT(body, HasSubstr("<Type>EXPR</Type>"));
+}
+
+TEST_F(TestVectors, Exchange2010ServersGiveTheCasArrayAsServer) {
+  ASSERT_TRUE(h.run("New-ExchangeServer -Name EX14 -Fqdn ex14.int.contoso.com -AdminDisplayVersion 'Version 14.3 (Build 123.4)'").ok);
+  ASSERT_TRUE(h.run("New-ClientAccessArray -Name CAS_Array -Fqdn outlook.int.contoso.com").ok);
+  ASSERT_TRUE(h.run("New-MailboxDatabase -Name DB14 -Server EX14").ok);
+  ASSERT_TRUE(h.run("New-Mailbox -Name Carol -Database DB14").ok);
+  auto req = protocol::parsePoxRequest(outlookRequest("carol@contoso.com"));
+  auto a = autodiscover::resolve(h.org(), req.query);
+  ASSERT_TRUE(a.exch);
+  EXPECT_EQ(a.exch->server, "outlook.int.contoso.com");
+  EXPECT_THAT(a.exch->serverDn, ::testing::EndsWith("/cn=Configuration/cn=Servers/cn=CAS_Array"));
+  EXPECT_THAT(a.exch->mdbDn, ::testing::EndsWith("/cn=Servers/cn=EX14/cn=Microsoft Private MDB"));
+  EXPECT_EQ(a.exch->serverVersion, "7383807B");  // 14.3.123
+  EXPECT_EQ(a.exch->ewsUrl, "https://ex14.int.contoso.com/EWS/Exchange.asmx");
+}
+
+}  // namespace
