@@ -8,6 +8,8 @@
 #include "shell/csv.hpp"
 #include "shell/format.hpp"
 #include "shell/help.hpp"
+#include "autodiscover/resolve.hpp"
+#include "protocol/pox.hpp"
 #include "shell/objects.hpp"
 
 namespace autodisc::shell {
@@ -980,6 +982,39 @@ std::vector<Cmdlet> buildCmdlets() {
       return {};
     };
     add(c, "Get-Command *VirtualDirectory");
+  }
+  {
+    Cmdlet c;
+    c.name = "Get-AutodiscoverResponse";
+    c.synopsis =
+        "Prints the exact POX answer the service gives for an address and, for each value in it, the chain that "
+        "produced it (address, recipient, database, server or array, site, virtual directory, InternalUrl or "
+        "ExternalUrl). A -ClientAddress outside every AD site subnet is answered as an external client.";
+    c.params = {{"EmailAddress", ParamType::String, true, 0, "the address a client asks about"},
+                {"Schema", ParamType::String, false, -1, "Outlook (default) or MobileSync"},
+                {"ClientAddress", ParamType::String, false, -1, "the client's IP address (default: an internal client)"}};
+    c.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>&) -> Result<void> {
+      autodiscover::Query query;
+      query.emailAddress = str(b, "EmailAddress");
+      auto schema = b.has("Schema") ? str(b, "Schema") : std::string("Outlook");
+      if (text::iequals(schema, "Outlook")) query.schema = autodiscover::Schema::Outlook;
+      else if (text::iequals(schema, "MobileSync")) query.schema = autodiscover::Schema::MobileSync;
+      else return fail("-Schema " + q(schema) + ": expected Outlook or MobileSync");
+      if (b.has("ClientAddress")) {
+        auto ip = parseIpAddress(str(b, "ClientAddress"));
+        if (!ip) return fail("-ClientAddress " + q(str(b, "ClientAddress")) + ": " + ip.error().message);
+        auto* site = env.org.siteForAddress(*ip);
+        query.internalClient = site != nullptr;
+        env.out << "Client " << str(b, "ClientAddress") << ": "
+                << (site ? "internal (site " + site->name + ")" : std::string("external (in no AD site subnet)")) << "\n";
+      }
+      auto answer = autodiscover::resolve(env.org, query);
+      env.out << protocol::renderPox(answer, query.schema, protocol::ErrorStamp{env.clockText(), "0"});
+      env.out << "\nHow this answer was made:\n";
+      for (auto& step : answer.chain) env.out << "  " << step.what << ": " << step.value << "\n";
+      return {};
+    };
+    add(c, "Get-AutodiscoverResponse -EmailAddress alice@contoso.com -ClientAddress 203.0.113.7");
   }
   {
     Cmdlet c;

@@ -46,6 +46,7 @@ struct Env {
   std::ostream& out;
   std::ostream& err;
   std::function<std::uint64_t()>& random;  // the session's own (its state carries across lines)
+  std::function<std::string()> clockText = [] { return std::string("00:00:00.0000000"); };  // HH:MM:SS.fffffff
 };
 
 struct Cmdlet {

@@ -1,5 +1,8 @@
 #include "shell/session.hpp"
 
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <ostream>
 #include <sstream>
 
@@ -161,7 +164,17 @@ Result<Bound> bindParameters(const Cmdlet& c, const Command& cmd) {
 }
 
 Session::Session(store::Store& store, std::function<std::uint64_t()> random)
-    : store_(store), random_(std::move(random)) {}
+    : store_(store), random_(std::move(random)), clock_([] {
+        auto now = std::chrono::system_clock::now();
+        auto t = std::chrono::system_clock::to_time_t(now);
+        auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000 / 100;
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%07lld", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                      static_cast<long long>(ticks));
+        return std::string(buf);
+      }) {}
 
 Result<void> Session::open() {
   auto loaded = store_.read();
@@ -215,7 +228,7 @@ Result<void> Session::commitChanges() {
 
 Result<void> Session::runPipeline(const Pipeline& p, std::ostream& out, std::ostream& err) {
   std::vector<PipeObject> items;
-  Env env{org_, out, err, random_};
+  Env env{org_, out, err, random_, clock_};
   for (std::size_t i = 0; i < p.size(); ++i) {
     const Command& cmd = p[i];
     const Cmdlet* c = findCmdlet(cmd.name);

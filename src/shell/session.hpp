@@ -24,6 +24,8 @@ class Session {
   Result<void> run(std::string_view line, std::ostream& out, std::ostream& err);
 
   const model::Organization& org() const { return org_; }
+  // The time of day as Autodiscover error answers write it (HH:MM:SS.fffffff); the system clock by default.
+  void setClock(std::function<std::string()> clock) { clock_ = std::move(clock); }
   std::uint64_t version() const { return version_; }
 
  private:
@@ -35,6 +37,7 @@ class Session {
   std::function<std::uint64_t()> random_;
   model::Organization org_;
   std::uint64_t version_ = 0;
+  std::function<std::string()> clock_;
 };
 
 // Binds a command's elements to the cmdlet's parameters: names without regard to case,

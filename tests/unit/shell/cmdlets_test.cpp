@@ -1256,6 +1256,7 @@ TEST(CmdletCoverage, EveryCmdletHasATest) {
       "Get-MailUser", "Set-MailUser", "Remove-MailUser", "Get-Recipient",
       "Get-OutlookProvider", "Set-OutlookProvider", "Get-OrganizationConfig", "Set-OrganizationConfig",
       "Format-List", "Format-Table", "ConvertTo-Json", "Measure-Object", "Import-Csv", "Get-Command", "Get-Help",
+      "Get-AutodiscoverResponse",
   };
   std::vector<std::string> untested;
   for (auto& c : shell::cmdlets())
@@ -1263,3 +1264,30 @@ TEST(CmdletCoverage, EveryCmdletHasATest) {
   EXPECT_TRUE(untested.empty()) << "cmdlets without tests: " << text::join(untested, ", ");
   for (auto& name : tested) EXPECT_TRUE(shell::findCmdlet(name)) << name << " is no longer a cmdlet";
 }
+
+namespace {
+
+TEST_F(Cmdlets, GetAutodiscoverResponseShowsTheAnswerAndHowItWasMade) {
+  basicOrg();
+  ok("New-Mailbox -Name alice");
+  ok("New-ADReplicationSubnet -Name 10.0.0.0/8");
+  ok("Get-OwaVirtualDirectory | Set-OwaVirtualDirectory -ExternalUrl https://mail.contoso.com/owa");
+  auto inside = ok("Get-AutodiscoverResponse -EmailAddress alice@contoso.com -ClientAddress 10.1.2.3");
+  EXPECT_THAT(inside, HasSubstr("Client 10.1.2.3: internal (site Default-First-Site-Name)"));
+  EXPECT_THAT(inside, HasSubstr("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Autodiscover"));
+  EXPECT_THAT(inside, HasSubstr("<Type>EXCH</Type>"));
+  EXPECT_THAT(inside, HasSubstr("  recipient: alice (UserMailbox)\n"));
+  EXPECT_THAT(inside, HasSubstr("  database: DB01\n"));
+  EXPECT_THAT(inside, HasSubstr("ExternalUrl of EX01\\owa (Default Web Site): https://mail.contoso.com/owa"));
+  auto outside = ok("Get-AutodiscoverResponse alice@contoso.com -ClientAddress 203.0.113.7");
+  EXPECT_THAT(outside, HasSubstr("external (in no AD site subnet)"));
+  EXPECT_THAT(outside, Not(HasSubstr("<Type>EXCH</Type>")));
+  EXPECT_THAT(ok("Get-AutodiscoverResponse nobody@contoso.com"), HasSubstr("<ErrorCode>500</ErrorCode>"));
+  auto mobile = ok("Get-AutodiscoverResponse alice@contoso.com -Schema MobileSync");
+  EXPECT_THAT(mobile, HasSubstr("<Status>1</Status>"));  // no ActiveSync ExternalUrl yet
+  EXPECT_THAT(failsUnchanged("Get-AutodiscoverResponse alice@contoso.com -Schema Soap"), HasSubstr("-Schema 'Soap'"));
+  EXPECT_THAT(failsUnchanged("Get-AutodiscoverResponse alice@contoso.com -ClientAddress nope"),
+              HasSubstr("-ClientAddress 'nope'"));
+}
+
+}  // namespace
