@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/repl.hpp"
+#include "server/server.hpp"
 #include "shell/help.hpp"
 #include "shell/session.hpp"
 #include "store/store.hpp"
@@ -75,12 +76,31 @@ int main(int argc, char** argv) {
   shell->add_option("-c,--command", command, "run these command lines and exit");
   shell->add_option("script", scriptFile, "a file of command lines to run ('-' for standard input)");
 
+  auto* serve = app.add_subcommand(
+      "serve",
+      "Answer Autodiscover requests (POX for Outlook and ActiveSync) over HTTPS from the store, and the\n"
+      "plain-HTTP redirect. Changes made with `autodisc shell` are picked up within a second. SIGTERM\n"
+      "stops accepting, finishes what is in flight and exits 0. Each listener is printed when it is ready\n"
+      "(\"listening https 127.0.0.1:8443\"); port 0 picks a free port.");
+  autodisc::server::Options serveOpts;
+  serve->add_option("--store", storeUri, "the store (as for shell)");
+  serve->add_option("--https", serveOpts.https, "ADDR:PORT to answer HTTPS on (repeatable), e.g. 0.0.0.0:443");
+  serve->add_option("--http", serveOpts.http, "ADDR:PORT for the plain-HTTP redirect method, e.g. 0.0.0.0:80");
+  serve->add_option("--admin", serveOpts.admin, "ADDR:PORT for /healthz, /readyz and /metrics (default 127.0.0.1:0)");
+  serve->add_option("--cert", serveOpts.certFile, "the certificate chain (PEM)");
+  serve->add_option("--key", serveOpts.keyFile, "the private key (PEM)");
+  serve->add_option("--threads", serveOpts.threads, "worker threads (default: one per core)");
+
   auto* docs = app.add_subcommand("docs", "Print generated reference documentation (docs/cmdlets.md).");
   docs->add_subcommand("cmdlets", "Every cmdlet with its parameters and an example, as Markdown.");
   docs->require_subcommand(1);
 
   CLI11_PARSE(app, argc, argv);
   if (shell->parsed()) return runShell(storeUri, command, scriptFile);
+  if (serve->parsed()) {
+    serveOpts.storeUri = storeUri;
+    return autodisc::server::serve(serveOpts);
+  }
   if (docs->parsed()) {
     std::cout << autodisc::shell::cmdletReferenceMarkdown();
     return 0;

@@ -1,0 +1,377 @@
+// clang-format off
+#include <utility>  // Boost 1.74's Asio uses std::exchange without including it
+// clang-format on
+#include "server/server.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "autodiscover/resolve.hpp"
+#include "model/text.hpp"
+#include "protocol/pox.hpp"
+
+namespace autodisc::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+namespace {
+
+std::string timeOfDay() {
+  auto now = std::chrono::system_clock::now();
+  auto t = std::chrono::system_clock::to_time_t(now);
+  auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000 / 100;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%07lld", tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(ticks));
+  return buf;
+}
+
+std::string hostId() {
+  char name[256] = {};
+  gethostname(name, sizeof name - 1);
+  return std::to_string(static_cast<std::uint32_t>(text::ihash(name)));
+}
+
+std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+// The path without query, lower case, without a trailing '/'.
+std::string routeOf(std::string_view target) {
+  auto q = target.find('?');
+  std::string p = text::toLower(target.substr(0, q));
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+Result<tcp::endpoint> parseEndpoint(const std::string& s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return fail("'" + s + "' is not ADDR:PORT");
+  std::string host = s.substr(0, colon), port = s.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto addr = net::ip::make_address(host, ec);
+  if (ec) return fail("'" + s + "': '" + host + "' is not an IP address");
+  int p = 0;
+  try {
+    p = std::stoi(port);
+  } catch (...) {
+    p = -1;
+  }
+  if (p < 0 || p > 65535) return fail("'" + s + "': the port must be 0 to 65535");
+  return tcp::endpoint(addr, static_cast<unsigned short>(p));
+}
+
+struct Metrics {
+  std::atomic<std::uint64_t> settings{0}, redirects{0}, errors{0}, invalid{0}, otherStatus{0}, tooLarge{0};
+  std::atomic<std::uint64_t> snapshotVersion{0};
+  std::atomic<std::int64_t> snapshotLoadedAt{0};
+};
+
+class Service {
+ public:
+  Service(const Options& o) : opts_(o), id_(hostId()) {}
+
+  const Options& opts() const { return opts_; }
+  std::shared_ptr<const model::Organization> snapshot() const { return snapshot_.load(); }
+  void publish(model::Snapshot s) {
+    snapshot_.store(std::move(s.org));
+    metrics_.snapshotVersion = s.version;
+    metrics_.snapshotLoadedAt = std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+  }
+  Metrics& metrics() { return metrics_; }
+  std::atomic<bool> draining{false};
+
+  Response handleHttps(const Request& req) {
+    auto route = routeOf(sv(req.target()));
+    if (route != "/autodiscover/autodiscover.xml") return plain(req, http::status::not_found, "not found\n");
+    Response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "text/xml; charset=utf-8");
+    res.set("X-SOAP-Enabled", "False");
+    protocol::ErrorStamp stamp{timeOfDay(), id_};
+    auto org = snapshot();
+    if (req.method() != http::verb::post || !org) {
+      metrics_.invalid++;
+      res.body() = protocol::renderPoxError(protocol::PoxError::InvalidRequest, stamp);
+    } else {
+      auto parsed = protocol::parsePoxRequest(req.body());
+      if (parsed.error != protocol::PoxError::None) {
+        metrics_.invalid++;
+        res.body() = protocol::renderPoxError(parsed.error, stamp);
+      } else {
+        auto answer = autodiscover::resolve(*org, parsed.query);
+        switch (answer.outcome) {
+          case autodiscover::Outcome::Settings: metrics_.settings++; break;
+          case autodiscover::Outcome::RedirectAddr: metrics_.redirects++; break;
+          case autodiscover::Outcome::Error: metrics_.errors++; break;
+        }
+        res.body() = protocol::renderPox(answer, parsed.query.schema, stamp);
+      }
+    }
+    res.prepare_payload();
+    return res;
+  }
+
+  // Plain HTTP serves only the redirect method, and never takes credentials.
+  Response handleHttp(const Request& req) {
+    auto route = routeOf(sv(req.target()));
+    if (route != "/autodiscover/autodiscover.xml") return plain(req, http::status::not_found, "not found\n");
+    if (req.method() != http::verb::get)
+      return plain(req, http::status::method_not_allowed, "only GET is answered over plain HTTP\n");
+    std::string host(sv(req[http::field::host]));
+    if (auto colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos)
+      host = host.substr(0, colon);
+    if (host.empty() || !isHostName(host)) return plain(req, http::status::bad_request, "a Host header is required\n");
+    Response res{http::status::found, req.version()};
+    res.set(http::field::location, "https://" + text::toLower(host) + "/Autodiscover/Autodiscover.xml");
+    res.prepare_payload();
+    metrics_.redirects++;
+    return res;
+  }
+
+  Response handleAdmin(const Request& req) {
+    auto route = routeOf(sv(req.target()));
+    if (route == "/healthz") return plain(req, http::status::ok, "ok\n");
+    if (route == "/readyz") {
+      bool ready = snapshot() != nullptr && !draining;
+      return plain(req, ready ? http::status::ok : http::status::service_unavailable, ready ? "ready\n" : "not ready\n");
+    }
+    if (route == "/metrics") {
+      std::string m;
+      auto line = [&](std::string name, std::uint64_t v) { m += name + " " + std::to_string(v) + "\n"; };
+      m += "# TYPE autodisc_pox_requests_total counter\n";
+      line("autodisc_pox_requests_total{outcome=\"settings\"}", metrics_.settings);
+      line("autodisc_pox_requests_total{outcome=\"redirect\"}", metrics_.redirects);
+      line("autodisc_pox_requests_total{outcome=\"error\"}", metrics_.errors);
+      line("autodisc_pox_requests_total{outcome=\"invalid\"}", metrics_.invalid);
+      line("autodisc_requests_too_large_total", metrics_.tooLarge);
+      m += "# TYPE autodisc_snapshot_version gauge\n";
+      line("autodisc_snapshot_version", metrics_.snapshotVersion);
+      line("autodisc_snapshot_loaded_timestamp_seconds", static_cast<std::uint64_t>(metrics_.snapshotLoadedAt.load()));
+      return plain(req, http::status::ok, m);
+    }
+    return plain(req, http::status::not_found, "not found\n");
+  }
+
+  static Response plain(const Request& req, http::status s, std::string body) {
+    Response res{s, req.version()};
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+  }
+
+ private:
+  Options opts_;
+  std::string id_;
+  std::atomic<std::shared_ptr<const model::Organization>> snapshot_;
+  Metrics metrics_;
+};
+
+enum class Kind { Https, Http, Admin };
+
+template <class Stream>
+net::awaitable<void> exchange(Stream& stream, Service& svc, Kind kind) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(16 * 1024);
+    parser.body_limit(svc.opts().maxBodyBytes);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(svc.opts().ioTimeoutSeconds));
+    boost::system::error_code ec;
+    co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    if (ec == http::error::body_limit) {
+      svc.metrics().tooLarge++;
+      Response res{http::status::payload_too_large, 11};
+      res.set(http::field::connection, "close");
+      res.body() = "the request body is larger than " + std::to_string(svc.opts().maxBodyBytes) + " bytes\n";
+      res.prepare_payload();
+      co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+      co_return;
+    }
+    if (ec == http::error::header_limit) {
+      Response res{http::status::request_header_fields_too_large, 11};
+      res.set(http::field::connection, "close");
+      res.prepare_payload();
+      co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+      co_return;
+    }
+    if (ec) co_return;
+    const Request& req = parser.get();
+    Response res = kind == Kind::Https ? svc.handleHttps(req) : kind == Kind::Http ? svc.handleHttp(req) : svc.handleAdmin(req);
+    bool keep = req.keep_alive() && !svc.draining;
+    res.keep_alive(keep);
+    co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+    if (ec || !keep) co_return;
+  }
+}
+
+net::awaitable<void> tlsSession(tcp::socket socket, ssl::context& ctx, Service& svc) {
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), ctx);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(svc.opts().ioTimeoutSeconds));
+  boost::system::error_code ec;
+  co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
+  if (ec) co_return;
+  co_await exchange(stream, svc, Kind::Https);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  co_await stream.async_shutdown(net::redirect_error(net::use_awaitable, ec));
+}
+
+net::awaitable<void> plainSession(tcp::socket socket, Service& svc, Kind kind) {
+  beast::tcp_stream stream(std::move(socket));
+  co_await exchange(stream, svc, kind);
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+net::awaitable<void> listen(tcp::acceptor& acceptor, ssl::context* ctx, Service& svc, Kind kind) {
+  auto& ioc = static_cast<net::io_context&>(acceptor.get_executor().context());
+  for (;;) {
+    boost::system::error_code ec;
+    auto socket = co_await acceptor.async_accept(net::make_strand(ioc), net::redirect_error(net::use_awaitable, ec));
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
+      continue;
+    }
+    auto ex = socket.get_executor();
+    if (kind == Kind::Https) net::co_spawn(ex, tlsSession(std::move(socket), *ctx, svc), net::detached);
+    else net::co_spawn(ex, plainSession(std::move(socket), svc, kind), net::detached);
+  }
+}
+
+Result<void> loadCertificate(ssl::context& ctx, const Options& o) {
+  if (o.certFile.empty() || o.keyFile.empty()) return fail("--cert and --key are required for HTTPS");
+  boost::system::error_code ec;
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                  ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  ctx.use_certificate_chain_file(o.certFile, ec);
+  if (ec) return fail("cannot use the certificate " + o.certFile + ": " + ec.message());
+  ctx.use_private_key_file(o.keyFile, ssl::context::pem, ec);
+  if (ec) return fail("cannot use the key " + o.keyFile + ": " + ec.message());
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1)
+    return fail("the key " + o.keyFile + " does not match the certificate " + o.certFile);
+  return {};
+}
+
+}  // namespace
+
+int serve(const Options& o) {
+  auto store = store::openStore(o.storeUri);
+  if (!store) {
+    std::cerr << "autodisc serve: " << store.error().message << '\n';
+    return 1;
+  }
+  Service svc(o);
+  auto first = (*store)->load();
+  if (!first) {
+    std::cerr << "autodisc serve: " << first.error().message << '\n';
+    return 1;
+  }
+  svc.publish(*first);
+  (*store)->poll();
+
+  ssl::context ctx(ssl::context::tls_server);
+  if (!o.https.empty()) {
+    if (auto r = loadCertificate(ctx, o); !r) {
+      std::cerr << "autodisc serve: " << r.error().message << '\n';
+      return 1;
+    }
+  }
+
+  net::io_context ioc;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  auto open = [&](const std::string& where, Kind kind, const char* name) -> bool {
+    auto ep = parseEndpoint(where);
+    if (!ep) {
+      std::cerr << "autodisc serve: --" << name << " " << ep.error().message << '\n';
+      return false;
+    }
+    boost::system::error_code ec;
+    auto a = std::make_unique<tcp::acceptor>(ioc);
+    a->open(ep->protocol(), ec);
+    if (!ec) a->set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) a->bind(*ep, ec);
+    if (!ec) a->listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      std::cerr << "autodisc serve: cannot listen on " << where << ": " << ec.message() << '\n';
+      return false;
+    }
+    auto bound = a->local_endpoint();
+    std::string addr = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
+    std::cout << "listening " << name << " " << addr << ":" << bound.port() << std::endl;
+    net::co_spawn(ioc, listen(*a, kind == Kind::Https ? &ctx : nullptr, svc, kind), net::detached);
+    acceptors.push_back(std::move(a));
+    return true;
+  };
+  for (auto& h : o.https)
+    if (!open(h, Kind::Https, "https")) return 1;
+  if (!o.http.empty() && !open(o.http, Kind::Http, "http")) return 1;
+  if (!o.admin.empty() && !open(o.admin, Kind::Admin, "admin")) return 1;
+
+  // The store is polled off the request path; a new snapshot is built here and swapped in.
+  std::mutex m;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread poller([&] {
+    std::unique_lock lock(m);
+    while (!cv.wait_for(lock, std::chrono::milliseconds(o.pollMilliseconds), [&] { return stopping; })) {
+      lock.unlock();
+      auto moved = (*store)->poll();
+      if (!moved) {
+        std::cerr << "E-STORE-POLL " << moved.error().message << '\n';
+      } else if (*moved) {
+        if (auto s = (*store)->load()) svc.publish(*s);
+        else std::cerr << "E-STORE-LOAD " << s.error().message << '\n';
+      }
+      lock.lock();
+    }
+  });
+
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  net::steady_timer drainTimer(ioc);
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
+    // Stop accepting, let what is in flight finish, then stop.
+    svc.draining = true;
+    for (auto& a : acceptors) {
+      boost::system::error_code ignored;
+      a->close(ignored);
+    }
+    drainTimer.expires_after(std::chrono::milliseconds(500));
+    drainTimer.async_wait([&](boost::system::error_code) { ioc.stop(); });
+  });
+
+  int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  {
+    std::lock_guard lock(m);
+    stopping = true;
+  }
+  cv.notify_all();
+  poller.join();
+  std::cout << "stopped" << std::endl;
+  return 0;
+}
+
+}  // namespace autodisc::server

@@ -1,0 +1,31 @@
+#pragma once
+// autodisc serve: the Autodiscover service over HTTPS (and the plain-HTTP redirect), answering from
+// an immutable Snapshot that a background thread refreshes from the store.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/organization.hpp"
+#include "store/store.hpp"
+
+namespace autodisc::server {
+
+struct Options {
+  std::string storeUri;
+  std::vector<std::string> https;  // ADDR:PORT, port 0 picks a free one
+  std::string http;                // ADDR:PORT for the redirect method; empty: none
+  std::string admin = "127.0.0.1:0";
+  std::string certFile, keyFile;
+  int threads = 0;                 // 0: one per core
+  std::size_t maxBodyBytes = 64 * 1024;
+  int ioTimeoutSeconds = 30;
+  int pollMilliseconds = 250;      // how often the store's version is checked
+};
+
+// Runs until SIGTERM or SIGINT; returns the process exit status. Prints "listening NAME ADDR:PORT"
+// for each listener once it accepts connections.
+int serve(const Options& options);
+
+}  // namespace autodisc::server
