@@ -9,6 +9,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -187,8 +188,10 @@ class Service {
 
 enum class Kind { Https, Http, Admin };
 
+// Serves requests on one connection. Returns true when the peer may still be sending a body that
+// was refused unread: the caller then drains the socket briefly so that the answer is not lost to a reset.
 template <class Stream>
-net::awaitable<void> exchange(Stream& stream, Service& svc, Kind kind) {
+net::awaitable<bool> exchange(Stream& stream, Service& svc, Kind kind) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -204,22 +207,35 @@ net::awaitable<void> exchange(Stream& stream, Service& svc, Kind kind) {
       res.body() = "the request body is larger than " + std::to_string(svc.opts().maxBodyBytes) + " bytes\n";
       res.prepare_payload();
       co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
-      co_return;
+      co_return true;
     }
     if (ec == http::error::header_limit) {
       Response res{http::status::request_header_fields_too_large, 11};
       res.set(http::field::connection, "close");
       res.prepare_payload();
       co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
-      co_return;
+      co_return true;
     }
-    if (ec) co_return;
+    if (ec) co_return false;
     const Request& req = parser.get();
     Response res = kind == Kind::Https ? svc.handleHttps(req) : kind == Kind::Http ? svc.handleHttp(req) : svc.handleAdmin(req);
     bool keep = req.keep_alive() && !svc.draining;
     res.keep_alive(keep);
     co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
-    if (ec || !keep) co_return;
+    if (ec || !keep) co_return false;
+  }
+}
+
+// Closes our side and discards what the peer still sends, for at most a second and 1 MiB.
+net::awaitable<void> drain(beast::tcp_stream& tcp) {
+  boost::system::error_code ec;
+  tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+  tcp.expires_after(std::chrono::seconds(1));
+  std::array<char, 16384> sink;
+  for (std::size_t total = 0; total < (1u << 20);) {
+    std::size_t n = co_await tcp.async_read_some(net::buffer(sink), net::redirect_error(net::use_awaitable, ec));
+    if (ec) break;
+    total += n;
   }
 }
 
@@ -229,14 +245,20 @@ net::awaitable<void> tlsSession(tcp::socket socket, ssl::context& ctx, Service& 
   boost::system::error_code ec;
   co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
   if (ec) co_return;
-  co_await exchange(stream, svc, Kind::Https);
+  if (co_await exchange(stream, svc, Kind::Https)) {
+    co_await drain(beast::get_lowest_layer(stream));
+    co_return;
+  }
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
   co_await stream.async_shutdown(net::redirect_error(net::use_awaitable, ec));
 }
 
 net::awaitable<void> plainSession(tcp::socket socket, Service& svc, Kind kind) {
   beast::tcp_stream stream(std::move(socket));
-  co_await exchange(stream, svc, kind);
+  if (co_await exchange(stream, svc, kind)) {
+    co_await drain(stream);
+    co_return;
+  }
   boost::system::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }

@@ -1,0 +1,192 @@
+// The real `autodisc serve` on free loopback ports with a fresh store and fresh certificates,
+// checked over real TLS with curl.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/process.hpp"
+
+using namespace autodisc::testing;
+
+namespace {
+
+constexpr const char* kOutlookSchema = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a";
+
+std::string poxBody(const std::string& address, const std::string& schema = kOutlookSchema,
+                    const std::string& ns = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006") {
+  return "<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"" + ns + "\"><Request><EMailAddress>" +
+         address + "</EMailAddress><AcceptableResponseSchema>" + schema +
+         "</AcceptableResponseSchema></Request></Autodiscover>";
+}
+
+struct Http {
+  int status = 0;
+  std::string headers, body;
+};
+
+class Serve : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto certs = runProcess({"/bin/bash", env("AUTODISC_SOURCE_DIR") + "/tests/data/certs/make-certs.sh", dir_.path(),
+                             "mail.contoso.com", "autodiscover.contoso.com"});
+    ASSERT_EQ(certs.exitCode, 0) << certs.err;
+    store_ = "sqlite:" + dir_.path() + "/org.db";
+    ASSERT_EQ(shell(
+                  "Set-OrganizationConfig -Name Contoso\n"
+                  "New-AcceptedDomain -Name contoso.com -DomainName contoso.com\n"
+                  "New-ExchangeServer -Name EX1 -Fqdn ex1.int.contoso.com\n"
+                  "New-MailboxDatabase -Name DB1 -Server EX1\n"
+                  "New-Mailbox -Name 'Alice Example' -Alias alice\n"
+                  "New-MailUser -Name Bob -ExternalEmailAddress bob@fabrikam.com -PrimarySmtpAddress bob@contoso.com\n"
+                  "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl https://mail.contoso.com/EWS/Exchange.asmx\n"
+                  "Get-ActiveSyncVirtualDirectory | Set-ActiveSyncVirtualDirectory -ExternalUrl https://mail.contoso.com/Microsoft-Server-ActiveSync\n"
+                  "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.contoso.com -ExternalClientAuthenticationMethod Basic\n"),
+              0);
+    startServer();
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int shell(const std::string& script) {
+    auto r = runProcess({env("AUTODISC_BIN"), "shell", "--store", store_, "-"}, script);
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    return r.exitCode;
+  }
+  void startServer() {
+    outFile_ = dir_.path() + "/serve.out";
+    pid_ = fork();
+    if (pid_ == 0) {
+      freopen(outFile_.c_str(), "w", stdout);
+      freopen((dir_.path() + "/serve.err").c_str(), "w", stderr);
+      execl(env("AUTODISC_BIN").c_str(), "autodisc", "serve", "--store", store_.c_str(), "--https", "127.0.0.1:0",
+            "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--cert", (dir_.path() + "/server.pem").c_str(), "--key",
+            (dir_.path() + "/server.key").c_str(), "--threads", "2", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 200 && (httpsPort_.empty() || httpPort_.empty() || adminPort_.empty()); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::ifstream f(outFile_);
+      std::string word, name, where;
+      while (f >> word >> name >> where) {
+        auto port = where.substr(where.rfind(':') + 1);
+        if (name == "https") httpsPort_ = port;
+        if (name == "http") httpPort_ = port;
+        if (name == "admin") adminPort_ = port;
+      }
+    }
+    ASSERT_FALSE(httpsPort_.empty()) << "the server did not start";
+  }
+  Http curl(std::vector<std::string> args) {
+    std::vector<std::string> argv = {"/usr/bin/curl", "-s", "-S", "--max-time", "20", "-D", "-", "-o", "-",
+                                     "--cacert", dir_.path() + "/ca.pem", "--resolve",
+                                     "mail.contoso.com:" + httpsPort_ + ":127.0.0.1", "--resolve",
+                                     "autodiscover.contoso.com:" + httpPort_ + ":127.0.0.1"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = runProcess(argv);
+    Http h;
+    auto split = r.out.find("\r\n\r\n");
+    h.headers = r.out.substr(0, split == std::string::npos ? r.out.size() : split);
+    h.body = split == std::string::npos ? "" : r.out.substr(split + 4);
+    if (h.headers.size() > 12) h.status = std::stoi(h.headers.substr(9, 3));
+    return h;
+  }
+  Http pox(const std::string& body, const std::string& path = "/Autodiscover/Autodiscover.xml") {
+    return curl({"-H", "Content-Type: text/xml; charset=utf-8", "--data-binary", body,
+                 "https://mail.contoso.com:" + httpsPort_ + path});
+  }
+  TempDir dir_;
+  std::string store_, outFile_, httpsPort_, httpPort_, adminPort_;
+  pid_t pid_ = -1;
+};
+
+TEST_F(Serve, AnswersOutlookOverTls) {
+  auto r = pox(poxBody("alice@contoso.com"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.headers.find("Content-Type: text/xml; charset=utf-8"), std::string::npos) << r.headers;
+  EXPECT_TRUE(r.body.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>")) << r.body;
+  EXPECT_NE(r.body.find("<AutoDiscoverSMTPAddress>alice@contoso.com</AutoDiscoverSMTPAddress>"), std::string::npos);
+  EXPECT_NE(r.body.find("<EwsUrl>https://mail.contoso.com/EWS/Exchange.asmx</EwsUrl>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<EwsUrl>https://ex1.int.contoso.com/EWS/Exchange.asmx</EwsUrl>"), std::string::npos);
+  EXPECT_EQ(r.body.find(":443"), std::string::npos);
+  // The path matches without regard to case.
+  EXPECT_EQ(pox(poxBody("alice@contoso.com"), "/AUTODISCOVER/AUTODISCOVER.XML").body, r.body);
+}
+
+TEST_F(Serve, RedirectsErrorsAndMobileSync) {
+  EXPECT_NE(pox(poxBody("bob@contoso.com")).body.find("<RedirectAddr>bob@fabrikam.com</RedirectAddr>"), std::string::npos);
+  auto unknown = pox(poxBody("nobody@contoso.com"));
+  EXPECT_EQ(unknown.status, 200);
+  EXPECT_NE(unknown.body.find("<ErrorCode>500</ErrorCode>"), std::string::npos) << unknown.body;
+  EXPECT_NE(pox("<foo/>").body.find("<ErrorCode>600</ErrorCode>"), std::string::npos);
+  EXPECT_NE(pox(poxBody("alice@contoso.com", "http://example.invalid/x")).body.find("<ErrorCode>601</ErrorCode>"),
+            std::string::npos);
+  auto get = curl({"https://mail.contoso.com:" + httpsPort_ + "/autodiscover/autodiscover.xml"});
+  EXPECT_EQ(get.status, 200);
+  EXPECT_NE(get.body.find("<ErrorCode>600</ErrorCode>"), std::string::npos);
+  auto mobile = pox(poxBody("alice@contoso.com",
+                            "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006",
+                            "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"));
+  EXPECT_NE(mobile.body.find("<Url>https://mail.contoso.com/Microsoft-Server-ActiveSync</Url>"), std::string::npos)
+      << mobile.body;
+  EXPECT_EQ(curl({"https://mail.contoso.com:" + httpsPort_ + "/other"}).status, 404);
+}
+
+TEST_F(Serve, RefusesABodyOver64KiBUnread) {
+  std::string big(70 * 1024, 'x');
+  auto r = pox(big);
+  EXPECT_EQ(r.status, 413);
+  // The service goes on serving.
+  EXPECT_EQ(pox(poxBody("alice@contoso.com")).status, 200);
+}
+
+TEST_F(Serve, PlainHttpOnlyRedirects) {
+  auto r = curl({"http://autodiscover.contoso.com:" + httpPort_ + "/autodiscover/autodiscover.xml"});
+  EXPECT_EQ(r.status, 302);
+  EXPECT_NE(r.headers.find("Location: https://autodiscover.contoso.com/Autodiscover/Autodiscover.xml"), std::string::npos)
+      << r.headers;
+  auto post = curl({"--data-binary", poxBody("alice@contoso.com"),
+                    "http://autodiscover.contoso.com:" + httpPort_ + "/autodiscover/autodiscover.xml"});
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(post.body.find("alice"), std::string::npos);
+}
+
+TEST_F(Serve, AdminEndpointsAndAChangeFromTheShellShowsInTheNextAnswers) {
+  auto ready = curl({"http://127.0.0.1:" + adminPort_ + "/readyz"});
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(curl({"http://127.0.0.1:" + adminPort_ + "/healthz"}).status, 200);
+  pox(poxBody("alice@contoso.com"));
+  auto metrics = curl({"http://127.0.0.1:" + adminPort_ + "/metrics"});
+  EXPECT_NE(metrics.body.find("autodisc_pox_requests_total{outcome=\"settings\"} 1"), std::string::npos) << metrics.body;
+
+  shell("Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl https://new.contoso.com/EWS/Exchange.asmx\n");
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; ++i) {  // the service polls the store several times a second
+    seen = pox(poxBody("alice@contoso.com")).body.find("https://new.contoso.com/EWS/Exchange.asmx") != std::string::npos;
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(seen) << "the change made in the shell never reached the service";
+}
+
+TEST_F(Serve, SigtermStopsAcceptingAndExitsZero) {
+  ASSERT_EQ(pox(poxBody("alice@contoso.com")).status, 200);
+  kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(pid_, -1) << "the server did not stop within 5 s";
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
