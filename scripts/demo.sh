@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # make demo: a fresh store with the seed article's organisation, configured as the article says,
-# printed with Get- cmdlets. (The Autodiscover service will join this demo when it lands.)
+# printed with Get- cmdlets; then the Autodiscover service on free loopback ports, answering curl.
 set -euo pipefail
 bin=${1:-build/autodisc}
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/autodisc-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
 store="sqlite:$work/demo.db"
 
 run() {
@@ -36,5 +41,28 @@ echo
 echo "== A line as the article prints it (its URL was lost in publishing) fails and changes nothing:"
 echo "PS> Set-OWAVirtualDirectory –Identity X2007SRV\\OWA (default web site) -ExternalURL"
 "$bin" shell --store "$store" -c 'Set-OWAVirtualDirectory –Identity X2007SRV\OWA (default web site) -ExternalURL' || true
+
 echo
-echo "Try it yourself: $bin shell --store sqlite:autodisc.db   (Get-Command lists the cmdlets)"
+echo "== The Autodiscover service, with a throwaway CA and a certificate for mail.e2010.com:"
+"$here/tests/data/certs/make-certs.sh" "$work/certs" mail.e2010.com autodiscover.e2010.com
+"$bin" serve --store "$store" --https 127.0.0.1:0 --http 127.0.0.1:0 --cert "$work/certs/server.pem" \
+  --key "$work/certs/server.key" > "$work/serve.out" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do grep -q '^listening admin' "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+cat "$work/serve.out"
+port=$(sed -n 's/^listening https .*:\([0-9]*\)$/\1/p' "$work/serve.out")
+body='<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>jaap@e2010.com</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>'
+cmd="curl -s --cacert $work/certs/ca.pem --resolve mail.e2010.com:$port:127.0.0.1 -H 'Content-Type: text/xml' --data-binary '$body' https://mail.e2010.com:$port/Autodiscover/Autodiscover.xml"
+echo
+echo "PS> Get-AutodiscoverResponse jaap@e2010.com   (what the service will say, and why)"
+"$bin" shell --store "$store" -c 'Get-AutodiscoverResponse jaap@e2010.com' | sed -n '/How this answer/,$p'
+echo
+echo "\$ $cmd"
+eval "$cmd"
+echo
+if [ -t 0 ]; then
+  echo "The service keeps running: paste the curl command above into another terminal. Ctrl-C stops it."
+  wait "$server_pid" || true
+else
+  echo "(standard input is not a terminal: stopping the service)"
+fi
