@@ -90,6 +90,10 @@ int main(int argc, char** argv) {
   serve->add_option("--cert", serveOpts.certFile, "the certificate chain (PEM)");
   serve->add_option("--key", serveOpts.keyFile, "the private key (PEM)");
   serve->add_option("--threads", serveOpts.threads, "worker threads (default: one per core)");
+  serve->add_option("--auth", serveOpts.auth,
+                    "anonymous (default: anyone may ask) or basic (a mailbox's password, set with\n"
+                    "New-/Set-Mailbox -Password; a user is told only about its own addresses)")
+      ->check(CLI::IsMember({"anonymous", "basic"}));
 
   auto* docs = app.add_subcommand("docs", "Print generated reference documentation (docs/cmdlets.md).");
   docs->add_subcommand("cmdlets", "Every cmdlet with its parameters and an example, as Markdown.");

@@ -10,13 +10,17 @@
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
 #include <array>
+#include <variant>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <iostream>
 #include <mutex>
+#include <unordered_map>
+#include <unordered_set>
 #include <thread>
 
+#include "auth/password.hpp"
 #include "autodiscover/resolve.hpp"
 #include "model/text.hpp"
 #include "protocol/pox.hpp"
@@ -78,15 +82,67 @@ Result<tcp::endpoint> parseEndpoint(const std::string& s) {
   return tcp::endpoint(addr, static_cast<unsigned short>(p));
 }
 
+std::string base64Decode(std::string_view in) {
+  static constexpr std::string_view chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    auto v = chars.find(c);
+    if (v == std::string_view::npos) return {};
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+// Failed logins per key (client address or account) in a sliding window; bounded in size.
+class Throttle {
+ public:
+  Throttle(int max, int windowSeconds) : max_(max), window_(std::chrono::seconds(windowSeconds)) {}
+  bool blocked(const std::string& key) {
+    std::lock_guard lock(m_);
+    auto it = failures_.find(key);
+    if (it == failures_.end()) return false;
+    prune(it->second);
+    return static_cast<int>(it->second.size()) >= max_;
+  }
+  void fail(const std::string& key) {
+    std::lock_guard lock(m_);
+    if (failures_.size() > 100000) failures_.clear();  // a flood of keys: forget rather than grow
+    auto& v = failures_[key];
+    prune(v);
+    v.push_back(std::chrono::steady_clock::now());
+  }
+
+ private:
+  void prune(std::vector<std::chrono::steady_clock::time_point>& v) {
+    auto cutoff = std::chrono::steady_clock::now() - window_;
+    std::erase_if(v, [&](auto t) { return t < cutoff; });
+  }
+  int max_;
+  std::chrono::seconds window_;
+  std::mutex m_;
+  std::unordered_map<std::string, std::vector<std::chrono::steady_clock::time_point>> failures_;
+};
+
 struct Metrics {
   std::atomic<std::uint64_t> settings{0}, redirects{0}, errors{0}, invalid{0}, otherStatus{0}, tooLarge{0};
+  std::atomic<std::uint64_t> authFailures{0}, throttled{0};
   std::atomic<std::uint64_t> snapshotVersion{0};
   std::atomic<std::int64_t> snapshotLoadedAt{0};
 };
 
 class Service {
  public:
-  Service(const Options& o) : opts_(o), id_(hostId()) {}
+  Service(const Options& o)
+      : opts_(o), id_(hostId()), byAddress_(o.maxFailures, o.failureWindowSeconds),
+        byAccount_(o.maxFailures, o.failureWindowSeconds) {}
 
   const Options& opts() const { return opts_; }
   std::shared_ptr<const model::Organization> snapshot() const { return snapshot_.load(); }
@@ -100,14 +156,67 @@ class Service {
   Metrics& metrics() { return metrics_; }
   std::atomic<bool> draining{false};
 
-  Response handleHttps(const Request& req) {
+  // With --auth basic: the recipient the credentials belong to, or a 401 to send.
+  std::variant<const model::Recipient*, Response> authenticate(const Request& req, const model::Organization& org,
+                                                               const std::string& client) {
+    auto challenge = [&] {
+      Response res{http::status::unauthorized, req.version()};
+      res.set(http::field::www_authenticate, "Basic realm=\"autodisc\"");
+      res.set("X-SOAP-Enabled", "False");
+      res.prepare_payload();
+      return res;
+    };
+    std::string header(sv(req[http::field::authorization]));
+    if (!text::istartsWith(header, "Basic ")) return challenge();
+    auto decoded = base64Decode(text::trim(std::string_view(header).substr(6)));
+    auto colon = decoded.find(':');
+    if (colon == std::string::npos) return challenge();
+    std::string user = decoded.substr(0, colon), password = decoded.substr(colon + 1);
+    if (auto slash = user.find('\\'); slash != std::string::npos) user = user.substr(slash + 1);  // DOMAIN\alias
+    std::string account = "account:" + text::toLower(user);
+    if (byAddress_.blocked("ip:" + client) || byAccount_.blocked(account)) {
+      metrics_.throttled++;
+      return challenge();
+    }
+    const model::Recipient* r = org.recipientByAddress(user);
+    if (!r) r = org.recipientByAlias(user);
+    bool ok = false;
+    if (r && r->type == model::RecipientType::Mailbox && !r->passwordHash().empty()) {
+      auto digest = auth::credentialDigest(user, password, r->passwordHash());
+      {
+        std::lock_guard lock(verifiedMutex_);
+        ok = verified_.count(digest) > 0;
+      }
+      if (!ok && auth::verifyPassword(r->passwordHash(), password)) {
+        ok = true;
+        std::lock_guard lock(verifiedMutex_);
+        if (verified_.size() > 100000) verified_.clear();
+        verified_.insert(digest);
+      }
+    }
+    if (!ok) {
+      metrics_.authFailures++;
+      byAddress_.fail("ip:" + client);
+      byAccount_.fail(account);
+      return challenge();
+    }
+    return r;
+  }
+
+  Response handleHttps(const Request& req, const std::string& client) {
     auto route = routeOf(sv(req.target()));
     if (route != "/autodiscover/autodiscover.xml") return plain(req, http::status::not_found, "not found\n");
+    auto org = snapshot();
+    const model::Recipient* user = nullptr;
+    if (opts_.auth == "basic" && org) {
+      auto who = authenticate(req, *org, client);
+      if (auto* challenge = std::get_if<Response>(&who)) return std::move(*challenge);
+      user = std::get<const model::Recipient*>(who);
+    }
     Response res{http::status::ok, req.version()};
     res.set(http::field::content_type, "text/xml; charset=utf-8");
     res.set("X-SOAP-Enabled", "False");
     protocol::ErrorStamp stamp{timeOfDay(), id_};
-    auto org = snapshot();
     if (req.method() != http::verb::post || !org) {
       metrics_.invalid++;
       res.body() = protocol::renderPoxError(protocol::PoxError::InvalidRequest, stamp);
@@ -117,7 +226,17 @@ class Service {
         metrics_.invalid++;
         res.body() = protocol::renderPoxError(parsed.error, stamp);
       } else {
-        auto answer = autodiscover::resolve(*org, parsed.query);
+        const auto& query = parsed.query;
+        autodiscover::Answer answer;
+        // A user may ask only about its own addresses: anything else is answered as an unknown address.
+        bool allowed = !user || user == (query.legacyDn.empty() ? org->recipientByAddress(query.emailAddress)
+                                                                : org->recipientByLegacyDn(query.legacyDn));
+        if (allowed) {
+          answer = autodiscover::resolve(*org, query);
+        } else {
+          answer.failure = autodiscover::Failure::AddressNotFound;
+          answer.requestedAddress = query.emailAddress;
+        }
         switch (answer.outcome) {
           case autodiscover::Outcome::Settings: metrics_.settings++; break;
           case autodiscover::Outcome::RedirectAddr: metrics_.redirects++; break;
@@ -163,6 +282,8 @@ class Service {
       line("autodisc_pox_requests_total{outcome=\"error\"}", metrics_.errors);
       line("autodisc_pox_requests_total{outcome=\"invalid\"}", metrics_.invalid);
       line("autodisc_requests_too_large_total", metrics_.tooLarge);
+      line("autodisc_auth_failures_total", metrics_.authFailures);
+      line("autodisc_auth_throttled_total", metrics_.throttled);
       m += "# TYPE autodisc_snapshot_version gauge\n";
       line("autodisc_snapshot_version", metrics_.snapshotVersion);
       line("autodisc_snapshot_loaded_timestamp_seconds", static_cast<std::uint64_t>(metrics_.snapshotLoadedAt.load()));
@@ -184,6 +305,9 @@ class Service {
   std::string id_;
   std::atomic<std::shared_ptr<const model::Organization>> snapshot_;
   Metrics metrics_;
+  Throttle byAddress_, byAccount_;
+  std::mutex verifiedMutex_;
+  std::unordered_set<std::string> verified_;  // digests of credentials checked recently
 };
 
 enum class Kind { Https, Http, Admin };
@@ -218,7 +342,13 @@ net::awaitable<bool> exchange(Stream& stream, Service& svc, Kind kind) {
     }
     if (ec) co_return false;
     const Request& req = parser.get();
-    Response res = kind == Kind::Https ? svc.handleHttps(req) : kind == Kind::Http ? svc.handleHttp(req) : svc.handleAdmin(req);
+    std::string client;
+    {
+      boost::system::error_code pe;
+      auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(pe);
+      if (!pe) client = ep.address().to_string();
+    }
+    Response res = kind == Kind::Https ? svc.handleHttps(req, client) : kind == Kind::Http ? svc.handleHttp(req) : svc.handleAdmin(req);
     bool keep = req.keep_alive() && !svc.draining;
     res.keep_alive(keep);
     co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));

@@ -22,6 +22,12 @@ struct Options {
   std::size_t maxBodyBytes = 64 * 1024;
   int ioTimeoutSeconds = 30;
   int pollMilliseconds = 250;      // how often the store's version is checked
+  // "anonymous": answer without credentials (anyone can learn which addresses exist and their
+  // settings). "basic": as Exchange, a 401 challenge; a mailbox's password; a user is answered only
+  // about its own addresses (others get the same "can't be found" as unknown addresses).
+  std::string auth = "anonymous";
+  int maxFailures = 5;             // failed logins per client address, and per account, per window
+  int failureWindowSeconds = 60;
 };
 
 // Runs until SIGTERM or SIGINT; returns the process exit status. Prints "listening NAME ADDR:PORT"

@@ -8,6 +8,7 @@
 #include "shell/csv.hpp"
 #include "shell/format.hpp"
 #include "shell/help.hpp"
+#include "auth/password.hpp"
 #include "autodiscover/resolve.hpp"
 #include "protocol/pox.hpp"
 #include "shell/objects.hpp"
@@ -363,6 +364,8 @@ Cmdlet makeSet(std::string noun, Pred<T> filter, std::vector<std::string> settab
     bool same = true;
     for (auto& p : properties<T>())
       if (p.get(env.org, before) != p.get(env.org, after)) same = false;
+    if constexpr (std::is_same_v<T, Recipient>)
+      if (before.passwordHash() != after.passwordHash()) same = false;  // never shown, but a change
     if (same) {
       env.err << "WARNING: The command completed successfully but no settings of '" << name
               << "' have been modified.\n";
@@ -818,6 +821,11 @@ std::vector<Cmdlet> buildCmdlets() {
         if (auto res = setFromBound(env.org, r, b, "ExternalEmailAddress", "ExternalEmailAddress"); !res) return res;
       }
       r.setField(Recipient::LegacyExchangeDn, deriveLegacyExchangeDn(env.org, r.alias(), newGuid(env)));
+      if (b.has("Password")) {
+        auto hash = auth::hashPassword(str(b, "Password"));
+        if (!hash) return fail("-Password: " + hash.error().message);
+        r.setField(Recipient::PasswordHash, *hash);
+      }
       if (auto res = addNew(env.org, std::move(r), type == RecipientType::Mailbox ? "Mailbox" : "MailUser", out); !res)
         return res;
       return {};
@@ -835,6 +843,9 @@ std::vector<Cmdlet> buildCmdlets() {
                 {"DisplayName", ParamType::String, false, -1, "the name shown in address lists"},
                 {"PrimarySmtpAddress", ParamType::String, false, -1, "the primary SMTP address"},
                 {"Database", ParamType::String, false, -1, "the mailbox database"},
+                {"Password", ParamType::String, false, -1,
+                 "the password for Basic authentication, stored as an argon2id hash (a plain string, or "
+                 "(ConvertTo-SecureString -String '...' -AsPlainText -Force))"},
                 confirmParam(), dcParam()};
     n.input = Cmdlet::Input::PerItem;
     n.run = newRecipient(RecipientType::Mailbox);
@@ -864,7 +875,16 @@ std::vector<Cmdlet> buildCmdlets() {
   add(makeGet<Recipient>("Mailbox", "Mailbox", isType(RecipientType::Mailbox), {byDatabase}, true),
       "Get-Mailbox -ResultSize Unlimited | Measure-Object");
   add(makeSet<Recipient>("Mailbox", isType(RecipientType::Mailbox),
-                         {"Name", "Alias", "DisplayName", "PrimarySmtpAddress", "EmailAddresses"}),
+                         {"Name", "Alias", "DisplayName", "PrimarySmtpAddress", "EmailAddresses"},
+                         {{"Password", ParamType::String, false, -1,
+                           "a new password for Basic authentication (stored as an argon2id hash)"}},
+                         [](Env&, const Bound& b, const Recipient&, Recipient& after) -> Result<void> {
+                           if (!b.has("Password")) return {};
+                           auto hash = auth::hashPassword(str(b, "Password"));
+                           if (!hash) return fail("-Password: " + hash.error().message);
+                           after.setField(Recipient::PasswordHash, *hash);
+                           return {};
+                         }),
       "Set-Mailbox -Identity alice -EmailAddresses SMTP:alice@contoso.com,smtp:a.smith@contoso.com");
   add(makeRemove<Recipient>("Mailbox", isType(RecipientType::Mailbox), nullptr), "Remove-Mailbox -Identity alice");
   add(makeGet<Recipient>("MailUser", "MailUser", isType(RecipientType::MailUser), {}, true), "Get-MailUser");

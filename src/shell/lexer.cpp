@@ -175,7 +175,7 @@ class Lexer {
       textOut = std::string(s_.substr(start, pos_ - start));
       return model::PropValue{items};
     }
-    if (peek() == '(') return fail("expressions in parentheses are not supported: '" + std::string(rest(30)) + "'");
+    if (peek() == '(') return readSecureString(textOut, start);
     if (peek() == '{' ) return fail("script blocks are not supported: '" + std::string(rest(30)) + "'");
     std::string word = readBare();
     if (word.starts_with("$")) {
@@ -202,6 +202,48 @@ class Lexer {
     }
     textOut = std::string(s_.substr(start, pos_ - start));
     return model::PropValue{word};
+  }
+
+  // (ConvertTo-SecureString -String 'x' -AsPlainText -Force), as Exchange articles pass passwords:
+  // the only parenthesised expression understood; its value is the plain string.
+  Result<model::PropValue> readSecureString(std::string& textOut, std::size_t start) {
+    std::size_t i = pos_ + 1;
+    char quote = 0;
+    for (; i < s_.size(); ++i) {
+      char c = s_[i];
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == ')') {
+        break;
+      }
+    }
+    auto bad = [&] {
+      return fail("expressions in parentheses are not supported, except (ConvertTo-SecureString -String '...' "
+                  "-AsPlainText -Force): '" + std::string(rest(40)) + "'");
+    };
+    if (i >= s_.size()) return bad();
+    auto inner = parseLine(s_.substr(pos_ + 1, i - pos_ - 1));
+    if (!inner || inner->size() != 1 || inner->front().size() != 1) return bad();
+    auto& cmd = inner->front().front();
+    if (!text::iequals(cmd.name, "ConvertTo-SecureString")) return bad();
+    const model::PropValue* value = nullptr;
+    for (std::size_t k = 0; k < cmd.elements.size(); ++k) {
+      auto& el = cmd.elements[k];
+      if (el.type == Element::Type::Parameter && text::istartsWith("String", el.name) && el.name.size() >= 1) {
+        if (el.colonValue) value = &el.value;
+        else if (k + 1 < cmd.elements.size() && cmd.elements[k + 1].type == Element::Type::Value)
+          value = &cmd.elements[k + 1].value;
+      } else if (el.type == Element::Type::Value && !value &&
+                 (k == 0 || cmd.elements[k - 1].type == Element::Type::Value)) {
+        value = &el.value;
+      }
+    }
+    if (!value || !std::holds_alternative<std::string>(*value)) return bad();
+    pos_ = i + 1;
+    textOut = std::string(s_.substr(start, pos_ - start));
+    return *value;
   }
 
   // A value, or a comma list of values.

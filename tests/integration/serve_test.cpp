@@ -39,7 +39,7 @@ class Serve : public ::testing::Test {
                   "New-AcceptedDomain -Name contoso.com -DomainName contoso.com\n"
                   "New-ExchangeServer -Name EX1 -Fqdn ex1.int.contoso.com\n"
                   "New-MailboxDatabase -Name DB1 -Server EX1\n"
-                  "New-Mailbox -Name 'Alice Example' -Alias alice\n"
+                  "New-Mailbox -Name 'Alice Example' -Alias alice -Password (ConvertTo-SecureString -String 'Secret-1' -AsPlainText -Force)\n"
                   "New-MailUser -Name Bob -ExternalEmailAddress bob@fabrikam.com -PrimarySmtpAddress bob@contoso.com\n"
                   "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl https://mail.contoso.com/EWS/Exchange.asmx\n"
                   "Get-ActiveSyncVirtualDirectory | Set-ActiveSyncVirtualDirectory -ExternalUrl https://mail.contoso.com/Microsoft-Server-ActiveSync\n"
@@ -66,7 +66,8 @@ class Serve : public ::testing::Test {
       freopen((dir_.path() + "/serve.err").c_str(), "w", stderr);
       execl(env("AUTODISC_BIN").c_str(), "autodisc", "serve", "--store", store_.c_str(), "--https", "127.0.0.1:0",
             "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--cert", (dir_.path() + "/server.pem").c_str(), "--key",
-            (dir_.path() + "/server.key").c_str(), "--threads", "2", static_cast<char*>(nullptr));
+            (dir_.path() + "/server.key").c_str(), "--threads", "2", "--auth", authMode().c_str(),
+            static_cast<char*>(nullptr));
       _exit(127);
     }
     for (int i = 0; i < 200 && (httpsPort_.empty() || httpPort_.empty() || adminPort_.empty()); ++i) {
@@ -96,10 +97,14 @@ class Serve : public ::testing::Test {
     if (h.headers.size() > 12) h.status = std::stoi(h.headers.substr(9, 3));
     return h;
   }
-  Http pox(const std::string& body, const std::string& path = "/Autodiscover/Autodiscover.xml") {
-    return curl({"-H", "Content-Type: text/xml; charset=utf-8", "--data-binary", body,
-                 "https://mail.contoso.com:" + httpsPort_ + path});
+  Http pox(const std::string& body, const std::string& path = "/Autodiscover/Autodiscover.xml",
+           const std::string& user = "") {
+    std::vector<std::string> args = {"-H", "Content-Type: text/xml; charset=utf-8", "--data-binary", body};
+    if (!user.empty()) args.insert(args.end(), {"-u", user});
+    args.push_back("https://mail.contoso.com:" + httpsPort_ + path);
+    return curl(args);
   }
+  virtual std::string authMode() const { return "anonymous"; }
   TempDir dir_;
   std::string store_, outFile_, httpsPort_, httpPort_, adminPort_;
   pid_t pid_ = -1;
@@ -187,6 +192,38 @@ TEST_F(Serve, SigtermStopsAcceptingAndExitsZero) {
   ASSERT_EQ(pid_, -1) << "the server did not stop within 5 s";
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+class ServeBasic : public Serve {
+ protected:
+  std::string authMode() const override { return "basic"; }
+};
+
+TEST_F(ServeBasic, ChallengesChecksThePasswordAndAnswersOnlyAboutOneself) {
+  auto none = pox(poxBody("alice@contoso.com"));
+  EXPECT_EQ(none.status, 401);
+  EXPECT_NE(none.headers.find("WWW-Authenticate: Basic realm=\"autodisc\""), std::string::npos) << none.headers;
+  EXPECT_EQ(none.body, "");
+  EXPECT_EQ(pox(poxBody("alice@contoso.com"), "/Autodiscover/Autodiscover.xml", "alice@contoso.com:wrong").status, 401);
+  auto ok = pox(poxBody("alice@contoso.com"), "/Autodiscover/Autodiscover.xml", "alice@contoso.com:Secret-1");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_NE(ok.body.find("<Action>settings</Action>"), std::string::npos) << ok.body;
+  // The alias, and DOMAIN\alias, are accepted as user names too.
+  EXPECT_EQ(pox(poxBody("alice@contoso.com"), "/Autodiscover/Autodiscover.xml", "CONTOSO\\alice:Secret-1").status, 200);
+  auto other = pox(poxBody("bob@contoso.com"), "/Autodiscover/Autodiscover.xml", "alice@contoso.com:Secret-1");
+  EXPECT_EQ(other.status, 200);
+  EXPECT_NE(other.body.find("<ErrorCode>500</ErrorCode>"), std::string::npos) << other.body;
+  EXPECT_EQ(other.body.find("fabrikam"), std::string::npos);
+}
+
+TEST_F(ServeBasic, ThrottlesRepeatedFailures) {
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(pox(poxBody("alice@contoso.com"), "/Autodiscover/Autodiscover.xml", "alice@contoso.com:guess").status, 401);
+  // Now even the right password is refused for a while, from this address and for this account.
+  EXPECT_EQ(pox(poxBody("alice@contoso.com"), "/Autodiscover/Autodiscover.xml", "alice@contoso.com:Secret-1").status, 401);
+  auto metrics = curl({"http://127.0.0.1:" + adminPort_ + "/metrics"});
+  EXPECT_NE(metrics.body.find("autodisc_auth_failures_total 5"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("autodisc_auth_throttled_total 1"), std::string::npos) << metrics.body;
 }
 
 }  // namespace
