@@ -94,6 +94,9 @@ int main(int argc, char** argv) {
                     "anonymous (default: anyone may ask) or basic (a mailbox's password, set with\n"
                     "New-/Set-Mailbox -Password; a user is told only about its own addresses)")
       ->check(CLI::IsMember({"anonymous", "basic"}));
+  serve->add_option("--internal-network", serveOpts.internalNetworks,
+                    "a CIDR range of internal clients (repeatable), or ad-sites for every AD site subnet;\n"
+                    "clients outside are not told internal host names. Default: every client is internal");
 
   auto* docs = app.add_subcommand("docs", "Print generated reference documentation (docs/cmdlets.md).");
   docs->add_subcommand("cmdlets", "Every cmdlet with its parameters and an example, as Markdown.");

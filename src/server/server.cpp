@@ -217,6 +217,7 @@ class Service {
     res.set(http::field::content_type, "text/xml; charset=utf-8");
     res.set("X-SOAP-Enabled", "False");
     protocol::ErrorStamp stamp{timeOfDay(), id_};
+    bool internal = org && isInternal(*org, client);
     if (req.method() != http::verb::post || !org) {
       metrics_.invalid++;
       res.body() = protocol::renderPoxError(protocol::PoxError::InvalidRequest, stamp);
@@ -226,7 +227,8 @@ class Service {
         metrics_.invalid++;
         res.body() = protocol::renderPoxError(parsed.error, stamp);
       } else {
-        const auto& query = parsed.query;
+        auto query = parsed.query;
+        query.internalClient = internal;
         autodiscover::Answer answer;
         // A user may ask only about its own addresses: anything else is answered as an unknown address.
         bool allowed = !user || user == (query.legacyDn.empty() ? org->recipientByAddress(query.emailAddress)
@@ -292,6 +294,37 @@ class Service {
     return plain(req, http::status::not_found, "not found\n");
   }
 
+  bool isInternal(const model::Organization& org, const std::string& client) const {
+    if (networks_.empty() && !useSites_) return true;
+    auto ip = parseIpAddress(client);
+    if (!ip) return false;
+    if (ip->v6) {  // an IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d
+      static constexpr std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+      if (std::equal(mapped, mapped + 12, ip->bytes.begin())) {
+        Cidr v4;
+        std::copy(ip->bytes.begin() + 12, ip->bytes.end(), v4.bytes.begin());
+        v4.prefix = 32;
+        ip = v4;
+      }
+    }
+    for (auto& n : networks_)
+      if (n.contains(*ip)) return true;
+    return useSites_ && org.siteForAddress(*ip) != nullptr;
+  }
+
+  Result<void> setInternalNetworks(const std::vector<std::string>& list) {
+    for (auto& n : list) {
+      if (text::iequals(n, "ad-sites")) {
+        useSites_ = true;
+        continue;
+      }
+      auto c = parseCidr(n);
+      if (!c) return fail("--internal-network " + c.error().message);
+      networks_.push_back(*c);
+    }
+    return {};
+  }
+
   static Response plain(const Request& req, http::status s, std::string body) {
     Response res{s, req.version()};
     res.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -306,6 +339,8 @@ class Service {
   std::atomic<std::shared_ptr<const model::Organization>> snapshot_;
   Metrics metrics_;
   Throttle byAddress_, byAccount_;
+  std::vector<Cidr> networks_;
+  bool useSites_ = false;
   std::mutex verifiedMutex_;
   std::unordered_set<std::string> verified_;  // digests of credentials checked recently
 };
@@ -432,6 +467,10 @@ int serve(const Options& o) {
     return 1;
   }
   Service svc(o);
+  if (auto r = svc.setInternalNetworks(o.internalNetworks); !r) {
+    std::cerr << "autodisc serve: " << r.error().message << '\n';
+    return 1;
+  }
   auto first = (*store)->load();
   if (!first) {
     std::cerr << "autodisc serve: " << first.error().message << '\n';

@@ -26,6 +26,11 @@ struct Options {
   // settings). "basic": as Exchange, a 401 challenge; a mailbox's password; a user is answered only
   // about its own addresses (others get the same "can't be found" as unknown addresses).
   std::string auth = "anonymous";
+  // Clients outside these ranges are not told internal host names (no EXCH block, no internal URLs).
+  // "ad-sites" stands for every AD site subnet of the organisation. Empty: every client is internal.
+  std::vector<std::string> internalNetworks;
+  std::string accessLog;           // W3C extended log file; empty: none
+
   int maxFailures = 5;             // failed logins per client address, and per account, per window
   int failureWindowSeconds = 60;
 };

@@ -64,10 +64,15 @@ class Serve : public ::testing::Test {
     if (pid_ == 0) {
       freopen(outFile_.c_str(), "w", stdout);
       freopen((dir_.path() + "/serve.err").c_str(), "w", stderr);
-      execl(env("AUTODISC_BIN").c_str(), "autodisc", "serve", "--store", store_.c_str(), "--https", "127.0.0.1:0",
-            "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--cert", (dir_.path() + "/server.pem").c_str(), "--key",
-            (dir_.path() + "/server.key").c_str(), "--threads", "2", "--auth", authMode().c_str(),
-            static_cast<char*>(nullptr));
+      std::vector<std::string> args = {env("AUTODISC_BIN"), "serve", "--store", store_, "--https", "127.0.0.1:0",
+                                       "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--cert",
+                                       dir_.path() + "/server.pem", "--key", dir_.path() + "/server.key",
+                                       "--threads", "2", "--auth", authMode()};
+      for (auto& a : extraArgs()) args.push_back(a);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
       _exit(127);
     }
     for (int i = 0; i < 200 && (httpsPort_.empty() || httpPort_.empty() || adminPort_.empty()); ++i) {
@@ -105,6 +110,7 @@ class Serve : public ::testing::Test {
     return curl(args);
   }
   virtual std::string authMode() const { return "anonymous"; }
+  virtual std::vector<std::string> extraArgs() const { return {}; }
   TempDir dir_;
   std::string store_, outFile_, httpsPort_, httpPort_, adminPort_;
   pid_t pid_ = -1;
@@ -224,6 +230,35 @@ TEST_F(ServeBasic, ThrottlesRepeatedFailures) {
   auto metrics = curl({"http://127.0.0.1:" + adminPort_ + "/metrics"});
   EXPECT_NE(metrics.body.find("autodisc_auth_failures_total 5"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("autodisc_auth_throttled_total 1"), std::string::npos) << metrics.body;
+}
+
+class ServeOutsideClients : public Serve {
+ protected:
+  std::vector<std::string> extraArgs() const override { return {"--internal-network", "10.0.0.0/8"}; }
+};
+
+TEST_F(ServeOutsideClients, AreNotToldInternalNames) {
+  auto r = pox(poxBody("alice@contoso.com"));  // the test's client is 127.0.0.1: outside 10.0.0.0/8
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.find("int.contoso.com"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("<Type>EXCH</Type>"), std::string::npos);
+  EXPECT_NE(r.body.find("<Type>EXPR</Type>"), std::string::npos);
+}
+
+class ServeSiteClients : public Serve {
+ protected:
+  std::vector<std::string> extraArgs() const override { return {"--internal-network", "ad-sites"}; }
+};
+
+TEST_F(ServeSiteClients, InsideAnAdSiteSubnetAreInternal) {
+  EXPECT_EQ(pox(poxBody("alice@contoso.com")).body.find("<Type>EXCH</Type>"), std::string::npos);
+  shell("New-ADReplicationSubnet -Name 127.0.0.0/8\n");
+  bool internal = false;
+  for (int i = 0; i < 100 && !internal; ++i) {
+    internal = pox(poxBody("alice@contoso.com")).body.find("<Type>EXCH</Type>") != std::string::npos;
+    if (!internal) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(internal) << "a client in a site subnet should get the EXCH block";
 }
 
 }  // namespace
