@@ -80,8 +80,9 @@ int main(int argc, char** argv) {
       "serve",
       "Answer Autodiscover requests (POX for Outlook and ActiveSync) over HTTPS from the store, and the\n"
       "plain-HTTP redirect. Changes made with `autodisc shell` are picked up within a second. SIGTERM\n"
-      "stops accepting, finishes what is in flight and exits 0. Each listener is printed when it is ready\n"
-      "(\"listening https 127.0.0.1:8443\"); port 0 picks a free port.");
+      "stops accepting, finishes what is in flight and exits 0; SIGHUP reloads the certificate. Each\n"
+      "listener is printed when it is ready"
+      " (\"listening https 127.0.0.1:8443\"); port 0 picks a free port.");
   autodisc::server::Options serveOpts;
   serve->add_option("--store", storeUri, "the store (as for shell)");
   serve->add_option("--https", serveOpts.https, "ADDR:PORT to answer HTTPS on (repeatable), e.g. 0.0.0.0:443");
@@ -94,6 +95,8 @@ int main(int argc, char** argv) {
                     "anonymous (default: anyone may ask) or basic (a mailbox's password, set with\n"
                     "New-/Set-Mailbox -Password; a user is told only about its own addresses)")
       ->check(CLI::IsMember({"anonymous", "basic"}));
+  serve->add_option("--access-log", serveOpts.accessLog,
+                    "append a W3C extended access log (as IIS writes it, plus the Autodiscover outcome) to FILE");
   serve->add_option("--internal-network", serveOpts.internalNetworks,
                     "a CIDR range of internal clients (repeatable), or ad-sites for every AD site subnet;\n"
                     "clients outside are not told internal host names. Default: every client is internal");

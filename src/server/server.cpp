@@ -13,7 +13,12 @@
 #include <variant>
 #include <chrono>
 #include <condition_variable>
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <unordered_map>
@@ -131,6 +136,46 @@ class Throttle {
   std::unordered_map<std::string, std::vector<std::chrono::steady_clock::time_point>> failures_;
 };
 
+// The access log in W3C extended format, as IIS writes it, plus the Autodiscover outcome.
+class AccessLog {
+ public:
+  Result<void> open(const std::string& path) {
+    f_ = std::fopen(path.c_str(), "a");
+    if (!f_) return fail("cannot open the access log " + path + ": " + std::strerror(errno));
+    std::fprintf(f_, "#Software: autodisc 0.1.0\n#Version: 1.0\n#Fields: date time s-ip cs-method cs-uri-stem s-port "
+                     "cs-username c-ip cs(User-Agent) sc-status time-taken x-autodiscover\n");
+    std::fflush(f_);
+    return {};
+  }
+  ~AccessLog() {
+    if (f_) std::fclose(f_);
+  }
+  bool enabled() const { return f_ != nullptr; }
+  void write(std::string line) {
+    line += '\n';
+    std::lock_guard lock(m_);
+    std::fwrite(line.data(), 1, line.size(), f_);
+    std::fflush(f_);
+  }
+  // W3C fields have no spaces: IIS writes them as '+'; a missing value is '-'.
+  static std::string field(std::string_view v) {
+    if (v.empty()) return "-";
+    std::string out;
+    for (char c : v.substr(0, 512)) out += (c == ' ' ? '+' : (static_cast<unsigned char>(c) < 0x20 ? '?' : c));
+    return out;
+  }
+
+ private:
+  std::FILE* f_ = nullptr;
+  std::mutex m_;
+};
+
+// What a handler tells the access log about a request.
+struct LogNote {
+  std::string user;     // the authenticated user, never a password
+  std::string outcome;  // settings, redirectAddr, error:500, error:600, ...
+};
+
 struct Metrics {
   std::atomic<std::uint64_t> settings{0}, redirects{0}, errors{0}, invalid{0}, otherStatus{0}, tooLarge{0};
   std::atomic<std::uint64_t> authFailures{0}, throttled{0};
@@ -154,6 +199,7 @@ class Service {
                                     .count();
   }
   Metrics& metrics() { return metrics_; }
+  AccessLog& log() { return log_; }
   std::atomic<bool> draining{false};
 
   // With --auth basic: the recipient the credentials belong to, or a 401 to send.
@@ -203,15 +249,19 @@ class Service {
     return r;
   }
 
-  Response handleHttps(const Request& req, const std::string& client) {
+  Response handleHttps(const Request& req, const std::string& client, LogNote& note) {
     auto route = routeOf(sv(req.target()));
     if (route != "/autodiscover/autodiscover.xml") return plain(req, http::status::not_found, "not found\n");
     auto org = snapshot();
     const model::Recipient* user = nullptr;
     if (opts_.auth == "basic" && org) {
       auto who = authenticate(req, *org, client);
-      if (auto* challenge = std::get_if<Response>(&who)) return std::move(*challenge);
+      if (auto* challenge = std::get_if<Response>(&who)) {
+        note.outcome = "unauthorized";
+        return std::move(*challenge);
+      }
       user = std::get<const model::Recipient*>(who);
+      note.user = std::string(user->primarySmtpAddress());
     }
     Response res{http::status::ok, req.version()};
     res.set(http::field::content_type, "text/xml; charset=utf-8");
@@ -220,11 +270,13 @@ class Service {
     bool internal = org && isInternal(*org, client);
     if (req.method() != http::verb::post || !org) {
       metrics_.invalid++;
+      note.outcome = "error:600";
       res.body() = protocol::renderPoxError(protocol::PoxError::InvalidRequest, stamp);
     } else {
       auto parsed = protocol::parsePoxRequest(req.body());
       if (parsed.error != protocol::PoxError::None) {
         metrics_.invalid++;
+        note.outcome = "error:" + std::to_string(static_cast<int>(parsed.error));
         res.body() = protocol::renderPoxError(parsed.error, stamp);
       } else {
         auto query = parsed.query;
@@ -240,9 +292,9 @@ class Service {
           answer.requestedAddress = query.emailAddress;
         }
         switch (answer.outcome) {
-          case autodiscover::Outcome::Settings: metrics_.settings++; break;
-          case autodiscover::Outcome::RedirectAddr: metrics_.redirects++; break;
-          case autodiscover::Outcome::Error: metrics_.errors++; break;
+          case autodiscover::Outcome::Settings: metrics_.settings++; note.outcome = "settings"; break;
+          case autodiscover::Outcome::RedirectAddr: metrics_.redirects++; note.outcome = "redirectAddr"; break;
+          case autodiscover::Outcome::Error: metrics_.errors++; note.outcome = "error:500"; break;
         }
         res.body() = protocol::renderPox(answer, parsed.query.schema, stamp);
       }
@@ -339,6 +391,7 @@ class Service {
   std::atomic<std::shared_ptr<const model::Organization>> snapshot_;
   Metrics metrics_;
   Throttle byAddress_, byAccount_;
+  AccessLog log_;
   std::vector<Cidr> networks_;
   bool useSites_ = false;
   std::mutex verifiedMutex_;
@@ -383,7 +436,29 @@ net::awaitable<bool> exchange(Stream& stream, Service& svc, Kind kind) {
       auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(pe);
       if (!pe) client = ep.address().to_string();
     }
-    Response res = kind == Kind::Https ? svc.handleHttps(req, client) : kind == Kind::Http ? svc.handleHttp(req) : svc.handleAdmin(req);
+    auto started = std::chrono::steady_clock::now();
+    LogNote note;
+    Response res = kind == Kind::Https ? svc.handleHttps(req, client, note)
+                   : kind == Kind::Http ? svc.handleHttp(req)
+                                        : svc.handleAdmin(req);
+    if (kind != Kind::Admin && svc.log().enabled()) {
+      boost::system::error_code le;
+      auto local = beast::get_lowest_layer(stream).socket().local_endpoint(le);
+      auto now = std::chrono::system_clock::now();
+      auto t = std::chrono::system_clock::to_time_t(now);
+      std::tm tm{};
+      gmtime_r(&t, &tm);
+      char when[32];
+      std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+      auto target = sv(req.target());
+      svc.log().write(std::string(when) + " " + AccessLog::field(le ? "" : local.address().to_string()) + " " +
+                      AccessLog::field(sv(req.method_string())) + " " +
+                      AccessLog::field(target.substr(0, target.find('?'))) + " " +
+                      (le ? std::string("-") : std::to_string(local.port())) + " " + AccessLog::field(note.user) +
+                      " " + AccessLog::field(client) + " " + AccessLog::field(sv(req[http::field::user_agent])) + " " +
+                      std::to_string(res.result_int()) + " " + std::to_string(ms) + " " + AccessLog::field(note.outcome));
+    }
     bool keep = req.keep_alive() && !svc.draining;
     res.keep_alive(keep);
     co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
@@ -404,8 +479,10 @@ net::awaitable<void> drain(beast::tcp_stream& tcp) {
   }
 }
 
-net::awaitable<void> tlsSession(tcp::socket socket, ssl::context& ctx, Service& svc) {
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), ctx);
+using ContextRef = std::atomic<std::shared_ptr<ssl::context>>;
+
+net::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<ssl::context> ctx, Service& svc) {
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *ctx);
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(svc.opts().ioTimeoutSeconds));
   boost::system::error_code ec;
   co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
@@ -428,7 +505,7 @@ net::awaitable<void> plainSession(tcp::socket socket, Service& svc, Kind kind) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-net::awaitable<void> listen(tcp::acceptor& acceptor, ssl::context* ctx, Service& svc, Kind kind) {
+net::awaitable<void> listen(tcp::acceptor& acceptor, ContextRef* ctx, Service& svc, Kind kind) {
   auto& ioc = static_cast<net::io_context&>(acceptor.get_executor().context());
   for (;;) {
     boost::system::error_code ec;
@@ -438,7 +515,7 @@ net::awaitable<void> listen(tcp::acceptor& acceptor, ssl::context* ctx, Service&
       continue;
     }
     auto ex = socket.get_executor();
-    if (kind == Kind::Https) net::co_spawn(ex, tlsSession(std::move(socket), *ctx, svc), net::detached);
+    if (kind == Kind::Https) net::co_spawn(ex, tlsSession(std::move(socket), ctx->load(), svc), net::detached);
     else net::co_spawn(ex, plainSession(std::move(socket), svc, kind), net::detached);
   }
 }
@@ -471,6 +548,11 @@ int serve(const Options& o) {
     std::cerr << "autodisc serve: " << r.error().message << '\n';
     return 1;
   }
+  if (!o.accessLog.empty())
+    if (auto r = svc.log().open(o.accessLog); !r) {
+      std::cerr << "autodisc serve: " << r.error().message << '\n';
+      return 1;
+    }
   auto first = (*store)->load();
   if (!first) {
     std::cerr << "autodisc serve: " << first.error().message << '\n';
@@ -479,12 +561,19 @@ int serve(const Options& o) {
   svc.publish(*first);
   (*store)->poll();
 
-  ssl::context ctx(ssl::context::tls_server);
+  ContextRef ctx;
+  auto makeContext = [&]() -> Result<std::shared_ptr<ssl::context>> {
+    auto c = std::make_shared<ssl::context>(ssl::context::tls_server);
+    if (auto r = loadCertificate(*c, o); !r) return std::unexpected(r.error());
+    return c;
+  };
   if (!o.https.empty()) {
-    if (auto r = loadCertificate(ctx, o); !r) {
-      std::cerr << "autodisc serve: " << r.error().message << '\n';
+    auto c = makeContext();
+    if (!c) {
+      std::cerr << "autodisc serve: " << c.error().message << '\n';
       return 1;
     }
+    ctx.store(*c);
   }
 
   net::io_context ioc;
@@ -536,12 +625,31 @@ int serve(const Options& o) {
     }
   });
 
+  // SIGHUP: read the certificate and key again; a bad pair is refused and the old one keeps serving.
+  net::signal_set hangups(ioc, SIGHUP);
+  std::function<void(boost::system::error_code, int)> onHup = [&](boost::system::error_code ec, int) {
+    if (ec) return;
+    if (!o.https.empty()) {
+      auto c = makeContext();
+      if (c) {
+        ctx.store(*c);
+        std::cerr << "I-CERT-RELOADED " << o.certFile << std::endl;
+      } else {
+        std::cerr << "E-CERT-RELOAD-REFUSED " << c.error().message << " (the previous certificate keeps serving)"
+                  << std::endl;
+      }
+    }
+    hangups.async_wait(onHup);
+  };
+  hangups.async_wait(onHup);
+
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drainTimer(ioc);
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (ec) return;
     // Stop accepting, let what is in flight finish, then stop.
     svc.draining = true;
+    hangups.cancel();
     for (auto& a : acceptors) {
       boost::system::error_code ignored;
       a->close(ignored);

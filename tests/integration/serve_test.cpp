@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -203,7 +204,62 @@ TEST_F(Serve, SigtermStopsAcceptingAndExitsZero) {
 class ServeBasic : public Serve {
  protected:
   std::string authMode() const override { return "basic"; }
+  std::vector<std::string> extraArgs() const override { return {"--access-log", dir_.path() + "/access.log"}; }
 };
+
+TEST_F(ServeBasic, TheAccessLogIsW3cAndHoldsNoPassword) {
+  pox(poxBody("alice@contoso.com"), "/Autodiscover/Autodiscover.xml", "alice@contoso.com:Secret-1");
+  pox(poxBody("alice@contoso.com"), "/Autodiscover/Autodiscover.xml", "alice@contoso.com:Wrong-2");
+  std::ifstream f(dir_.path() + "/access.log");
+  std::string log((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("#Fields: date time s-ip cs-method cs-uri-stem s-port cs-username c-ip cs(User-Agent) sc-status "
+                     "time-taken x-autodiscover\n"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find(" 127.0.0.1 POST /Autodiscover/Autodiscover.xml " + httpsPort_ + " alice@contoso.com 127.0.0.1 curl/"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find(" 200 "), std::string::npos);
+  EXPECT_NE(log.find(" settings\n"), std::string::npos) << log;
+  EXPECT_NE(log.find(" 401 "), std::string::npos);
+  EXPECT_NE(log.find(" unauthorized\n"), std::string::npos);
+  EXPECT_EQ(log.find("Secret-1"), std::string::npos);
+  EXPECT_EQ(log.find("Wrong-2"), std::string::npos);
+}
+
+TEST_F(Serve, SighupReloadsTheCertificateAndRefusesABadOne) {
+  // A new CA and certificate replace the files the service was started with.
+  std::string next = dir_.path() + "/next";
+  auto certs = runProcess({"/bin/bash", env("AUTODISC_SOURCE_DIR") + "/tests/data/certs/make-certs.sh", next,
+                           "mail.contoso.com"});
+  ASSERT_EQ(certs.exitCode, 0);
+  auto withCa = [&](const std::string& ca) {
+    return runProcess({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "--resolve",
+                       "mail.contoso.com:" + httpsPort_ + ":127.0.0.1", "--data-binary", poxBody("alice@contoso.com"),
+                       "https://mail.contoso.com:" + httpsPort_ + "/autodiscover/autodiscover.xml"})
+        .out;
+  };
+  EXPECT_EQ(withCa(dir_.path() + "/ca.pem"), "200");
+  EXPECT_NE(withCa(next + "/ca.pem"), "200");
+  std::filesystem::copy_file(next + "/server.pem", dir_.path() + "/server.pem", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(next + "/server.key", dir_.path() + "/server.key", std::filesystem::copy_options::overwrite_existing);
+  kill(pid_, SIGHUP);
+  bool reloaded = false;
+  for (int i = 0; i < 50 && !reloaded; ++i) {
+    reloaded = withCa(next + "/ca.pem") == "200";
+    if (!reloaded) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(reloaded) << "SIGHUP did not load the new certificate";
+  // Garbage in the certificate file: refused, and the last good certificate keeps serving.
+  std::ofstream(dir_.path() + "/server.pem") << "not a certificate\n";
+  kill(pid_, SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(withCa(next + "/ca.pem"), "200");
+  std::ifstream err(dir_.path() + "/serve.err");
+  std::string errors((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  EXPECT_NE(errors.find("I-CERT-RELOADED"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("E-CERT-RELOAD-REFUSED"), std::string::npos) << errors;
+}
 
 TEST_F(ServeBasic, ChallengesChecksThePasswordAndAnswersOnlyAboutOneself) {
   auto none = pox(poxBody("alice@contoso.com"));
