@@ -65,7 +65,7 @@ class Serve : public ::testing::Test {
     if (pid_ == 0) {
       freopen(outFile_.c_str(), "w", stdout);
       freopen((dir_.path() + "/serve.err").c_str(), "w", stderr);
-      std::vector<std::string> args = {env("AUTODISC_BIN"), "serve", "--store", store_, "--https", "127.0.0.1:0",
+      std::vector<std::string> args = {env("AUTODISC_BIN"), "serve", "--store", store_, "--https", httpsBind(),
                                        "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--cert",
                                        dir_.path() + "/server.pem", "--key", dir_.path() + "/server.key",
                                        "--threads", "2", "--auth", authMode()};
@@ -112,6 +112,7 @@ class Serve : public ::testing::Test {
   }
   virtual std::string authMode() const { return "anonymous"; }
   virtual std::vector<std::string> extraArgs() const { return {}; }
+  virtual std::string httpsBind() const { return "127.0.0.1:0"; }
   TempDir dir_;
   std::string store_, outFile_, httpsPort_, httpPort_, adminPort_;
   pid_t pid_ = -1;
@@ -315,6 +316,34 @@ TEST_F(ServeSiteClients, InsideAnAdSiteSubnetAreInternal) {
     if (!internal) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(internal) << "a client in a site subnet should get the EXCH block";
+}
+
+// Debian's python3-exchangelib, through its own POX discovery: it connects to https://contoso.com/
+// on port 443, so the service listens on port 443 of a loopback address of its own.
+class ServeForExchangelib : public ServeBasic {
+ protected:
+  std::string httpsBind() const override { return address_ + ":443"; }
+  std::string address_ = "127.0." + std::to_string(10 + getpid() % 200) + ".1";
+};
+
+TEST_F(ServeForExchangelib, ExchangelibConcludesTheEwsUrlVersionAndAuthType) {
+  // As the article advises, the internal URL is the external name too; exchangelib then finds the
+  // version on EXCH, whose EwsUrl matches the EXPR one it uses.
+  shell("Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -InternalUrl https://mail.contoso.com/EWS/Exchange.asmx\n");
+  for (int i = 0; i < 50; ++i) {
+    auto body = pox(poxBody("alice@contoso.com"), "/Autodiscover/Autodiscover.xml", "alice@contoso.com:Secret-1").body;
+    auto first = body.find("<EwsUrl>");  // EXCH's, the internal one
+    if (first != std::string::npos && body.compare(first, 40, "<EwsUrl>https://mail.contoso.com/EWS/Exc") == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto r = runProcess({"/usr/bin/python3", env("AUTODISC_SOURCE_DIR") + "/tests/integration/exchangelib_pox.py",
+                       address_, "alice@contoso.com", "Secret-1", dir_.path() + "/ca.pem"});
+  ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
+  // EXPR's EwsUrl wins in exchangelib; the version comes from EXCH's ServerVersion (15.2.1118, the default).
+  EXPECT_NE(r.out.find("ews_url https://mail.contoso.com/EWS/Exchange.asmx\n"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("version 15.2.1118"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("auth_type basic\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("smtp alice@contoso.com\n"), std::string::npos) << r.out;
 }
 
 }  // namespace
