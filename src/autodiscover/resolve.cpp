@@ -47,14 +47,23 @@ struct Urls {
   std::vector<AuthMethod> owaAuth;
 };
 
-Urls urlsOf(const Organization& org, const ExchangeServer& cas, bool internal, std::vector<Step>& chain) {
+// Records steps only when asked to: building their text costs more than the answer itself.
+struct Chain {
+  std::vector<Step>* steps;
+  template <class F>
+  void add(F&& make) {
+    if (steps) steps->push_back(make());
+  }
+};
+
+Urls urlsOf(const Organization& org, const ExchangeServer& cas, bool internal, Chain chain) {
   Urls u;
   auto pick = [&](VdirType t) -> std::string {
     auto* v = org.vdirOf(cas.id, t);
     if (!v) return {};
     const std::string& url = internal ? v->internalUrl : v->externalUrl;
     if (!url.empty())
-      chain.push_back({std::string(internal ? "InternalUrl" : "ExternalUrl") + " of " + identityOf(org, *v), url});
+      chain.add([&] { return Step{std::string(internal ? "InternalUrl" : "ExternalUrl") + " of " + identityOf(org, *v), url}; });
     return url;
   };
   u.ews = pick(VdirType::Ews);
@@ -90,22 +99,23 @@ std::string authPackage(AuthMethod m, bool canNegotiate) {
 Answer resolve(const Organization& org, const Query& q) {
   Answer a;
   a.requestedAddress = q.emailAddress;
+  Chain chain{q.explain ? &a.chain : nullptr};
   const Recipient* r = nullptr;
   if (!q.legacyDn.empty()) {
     r = org.recipientByLegacyDn(q.legacyDn);
-    a.chain.push_back({"legacyExchangeDN asked for", q.legacyDn});
+    chain.add([&] { return Step{"legacyExchangeDN asked for", q.legacyDn}; });
   } else {
     r = org.recipientByAddress(q.emailAddress);
-    a.chain.push_back({"address asked for", q.emailAddress});
+    chain.add([&] { return Step{"address asked for", q.emailAddress}; });
   }
   if (!r) {
     a.failure = Failure::AddressNotFound;
     bool accepted = org.acceptedDomainFor(domainOf(q.emailAddress)) != nullptr;
-    a.chain.push_back({"result", accepted ? "no recipient has this address (its domain is accepted)"
-                                           : "the address is in no accepted domain"});
+    chain.add([&] { return Step{"result", accepted ? "no recipient has this address (its domain is accepted)"
+                                           : "the address is in no accepted domain"}; });
     return a;
   }
-  a.chain.push_back({"recipient", std::string(r->name()) + " (" + std::string(recipientTypeName(r->type)) + ")"});
+  chain.add([&] { return Step{"recipient", std::string(r->name()) + " (" + std::string(recipientTypeName(r->type)) + ")"}; });
   a.displayName = r->displayName();
   a.legacyDn = r->legacyExchangeDn();
   a.smtpAddress = r->primarySmtpAddress();
@@ -114,24 +124,24 @@ Answer resolve(const Organization& org, const Query& q) {
   if (r->type == RecipientType::MailUser) {
     a.outcome = Outcome::RedirectAddr;
     a.redirectAddr = stripSmtp(r->externalEmailAddress());
-    a.chain.push_back({"ExternalEmailAddress (redirect)", a.redirectAddr});
+    chain.add([&] { return Step{"ExternalEmailAddress (redirect)", a.redirectAddr}; });
     return a;
   }
 
   auto* db = org.find<MailboxDatabase>(r->database);
   auto* mbxServer = db ? org.find<ExchangeServer>(db->server) : nullptr;
   auto* cas = mbxServer ? casFor(org, *mbxServer) : nullptr;
-  if (db) a.chain.push_back({"database", db->name});
-  if (mbxServer) a.chain.push_back({"mailbox server", mbxServer->name});
+  if (db) chain.add([&] { return Step{"database", db->name}; });
+  if (mbxServer) chain.add([&] { return Step{"mailbox server", mbxServer->name}; });
   if (mbxServer)
-    if (auto* site = org.find<AdSite>(mbxServer->site)) a.chain.push_back({"site", site->name});
-  if (cas) a.chain.push_back({"Client Access Server", cas->name});
+    if (auto* site = org.find<AdSite>(mbxServer->site)) chain.add([&] { return Step{"site", site->name}; });
+  if (cas) chain.add([&] { return Step{"Client Access Server", cas->name}; });
 
   if (q.schema == Schema::MobileSync) {
-    if (cas) a.mobileSyncUrl = urlsOf(org, *cas, false, a.chain).eas;
+    if (cas) a.mobileSyncUrl = urlsOf(org, *cas, false, chain).eas;
     if (a.mobileSyncUrl.empty()) {
       a.failure = Failure::NoMobileSyncUrl;
-      a.chain.push_back({"result", "no ActiveSync ExternalUrl is set"});
+      chain.add([&] { return Step{"result", "no ActiveSync ExternalUrl is set"}; });
       return a;
     }
     a.outcome = Outcome::Settings;
@@ -157,11 +167,11 @@ Answer resolve(const Organization& org, const Query& q) {
         if (text::iequals(arr.fqdn, p.server)) cn = arr.name;
       p.serverDn = adminGroup + "/cn=Configuration/cn=Servers/cn=" + cn;
       p.mdbDn = adminGroup + "/cn=Configuration/cn=Servers/cn=" + mbxServer->name + "/cn=Microsoft Private MDB";
-      a.chain.push_back({"RpcClientAccessServer of " + db->name, p.server});
+      chain.add([&] { return Step{"RpcClientAccessServer of " + db->name, p.server}; });
     }
     p.serverVersion = hex8(mbxServer->version.encoded());
     if (auto* prov = provider(org, "EXCH")) p.ttl = prov->ttl;
-    auto urls = urlsOf(org, *cas, true, a.chain);
+    auto urls = urlsOf(org, *cas, true, chain);
     fillUrls(p, urls, org);
     a.exch = p;
     if (!urls.owa.empty())
@@ -175,11 +185,11 @@ Answer resolve(const Organization& org, const Query& q) {
   std::string exprHost = oa ? (!oa->externalHostname.empty() ? oa->externalHostname
                                                              : (q.internalClient ? oa->internalHostname : ""))
                             : "";
-  auto urls = urlsOf(org, *cas, false, a.chain);
+  auto urls = urlsOf(org, *cas, false, chain);
   if (!exprHost.empty()) {
     ProtocolSettings p;
     p.server = exprHost;
-    a.chain.push_back({"Outlook Anywhere host of " + cas->name, exprHost});
+    chain.add([&] { return Step{"Outlook Anywhere host of " + cas->name, exprHost}; });
     p.ssl = oa->externalClientsRequireSsl;
     p.authPackage = authPackage(oa->externalClientAuthenticationMethod, q.canHandleNegotiate);
     if (auto* prov = provider(org, "EXPR")) {

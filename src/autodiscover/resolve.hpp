@@ -17,6 +17,7 @@ struct Query {
   std::string legacyDn;          // wins over emailAddress when both are given
   bool internalClient = true;    // false: internal host names are withheld
   bool canHandleNegotiate = false;  // X-ClientCanHandle: Negotiate
+  bool explain = false;              // record where each value came from (Answer::chain); off on the request path
 };
 
 enum class Outcome { Settings, RedirectAddr, Error };

@@ -43,34 +43,53 @@ pugi::xml_node child(pugi::xml_node parent, std::string_view name) {
   return {};
 }
 
+// Writes the document straight into one string: no DOM, no temporaries (this is the hot path).
 class Writer {
  public:
+  Writer() {
+    out_.reserve(4096);
+    out_ = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+  }
   void open(std::string_view tag, std::string_view attrs = {}) {
     indent();
-    out_ += "<" + std::string(tag) + std::string(attrs) + ">\n";
+    out_ += '<';
+    out_ += tag;
+    out_ += attrs;
+    out_ += ">\n";
     ++depth_;
   }
   void close(std::string_view tag) {
     --depth_;
     indent();
-    out_ += "</" + std::string(tag) + ">\n";
+    out_ += "</";
+    out_ += tag;
+    out_ += ">\n";
   }
   void leaf(std::string_view tag, std::string_view value, std::string_view attrs = {}) {
     indent();
-    out_ += "<" + std::string(tag) + std::string(attrs) + ">" + xmlEscape(value) + "</" + std::string(tag) + ">\n";
+    out_ += '<';
+    out_ += tag;
+    out_ += attrs;
+    out_ += '>';
+    appendEscaped(out_, value);
+    out_ += "</";
+    out_ += tag;
+    out_ += ">\n";
   }
   void optional(std::string_view tag, std::string_view value) {
     if (!value.empty()) leaf(tag, value);
   }
   void empty(std::string_view tag) {
     indent();
-    out_ += "<" + std::string(tag) + " />\n";
+    out_ += '<';
+    out_ += tag;
+    out_ += " />\n";
   }
   std::string take() { return std::move(out_); }
 
  private:
   void indent() { out_.append(static_cast<std::size_t>(depth_) * 2, ' '); }
-  std::string out_ = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+  std::string out_;
   int depth_ = 0;
 };
 
@@ -113,18 +132,27 @@ void webSide(Writer& w, std::string_view side, std::string_view type, const auto
 
 }  // namespace
 
+void appendEscaped(std::string& out, std::string_view s) {
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char* rep = nullptr;
+    switch (s[i]) {
+      case '&': rep = "&amp;"; break;
+      case '<': rep = "&lt;"; break;
+      case '>': rep = "&gt;"; break;
+      case '"': rep = "&quot;"; break;
+      default: continue;
+    }
+    out.append(s.substr(from, i - from));
+    out += rep;
+    from = i + 1;
+  }
+  out.append(s.substr(from));
+}
+
 std::string xmlEscape(std::string_view s) {
   std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
+  appendEscaped(out, s);
   return out;
 }
 

@@ -39,5 +39,6 @@ std::string renderPox(const autodiscover::Answer& a, autodiscover::Schema schema
 std::string renderPoxError(PoxError e, const ErrorStamp& stamp);
 
 std::string xmlEscape(std::string_view s);
+void appendEscaped(std::string& out, std::string_view s);  // xmlEscape, appended
 
 }  // namespace autodisc::protocol

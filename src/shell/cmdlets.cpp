@@ -1016,6 +1016,7 @@ std::vector<Cmdlet> buildCmdlets() {
     c.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>&) -> Result<void> {
       autodiscover::Query query;
       query.emailAddress = str(b, "EmailAddress");
+      query.explain = true;
       auto schema = b.has("Schema") ? str(b, "Schema") : std::string("Outlook");
       if (text::iequals(schema, "Outlook")) query.schema = autodiscover::Schema::Outlook;
       else if (text::iequals(schema, "MobileSync")) query.schema = autodiscover::Schema::MobileSync;
