@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libsqlite3-dev sqlite3 libedit-dev libfmt-dev libcli11-dev libpugixml-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libboost-dev libssl-dev openssl curl libsodium-dev python3-exchangelib
+  libboost-dev libssl-dev openssl curl libsodium-dev python3-exchangelib libtomlplusplus-dev
 )
 
 missing=()

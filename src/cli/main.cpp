@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/repl.hpp"
+#include "server/config.hpp"
 #include "server/server.hpp"
 #include "shell/help.hpp"
 #include "shell/session.hpp"
@@ -83,23 +84,37 @@ int main(int argc, char** argv) {
       "stops accepting, finishes what is in flight and exits 0; SIGHUP reloads the certificate. Each\n"
       "listener is printed when it is ready"
       " (\"listening https 127.0.0.1:8443\"); port 0 picks a free port.");
-  autodisc::server::Options serveOpts;
-  serve->add_option("--store", storeUri, "the store (as for shell)");
-  serve->add_option("--https", serveOpts.https, "ADDR:PORT to answer HTTPS on (repeatable), e.g. 0.0.0.0:443");
-  serve->add_option("--http", serveOpts.http, "ADDR:PORT for the plain-HTTP redirect method, e.g. 0.0.0.0:80");
-  serve->add_option("--admin", serveOpts.admin, "ADDR:PORT for /healthz, /readyz and /metrics (default 127.0.0.1:0)");
-  serve->add_option("--cert", serveOpts.certFile, "the certificate chain (PEM)");
-  serve->add_option("--key", serveOpts.keyFile, "the private key (PEM)");
-  serve->add_option("--threads", serveOpts.threads, "worker threads (default: one per core)");
-  serve->add_option("--auth", serveOpts.auth,
-                    "anonymous (default: anyone may ask) or basic (a mailbox's password, set with\n"
-                    "New-/Set-Mailbox -Password; a user is told only about its own addresses)")
-      ->check(CLI::IsMember({"anonymous", "basic"}));
-  serve->add_option("--access-log", serveOpts.accessLog,
-                    "append a W3C extended access log (as IIS writes it, plus the Autodiscover outcome) to FILE");
-  serve->add_option("--internal-network", serveOpts.internalNetworks,
-                    "a CIDR range of internal clients (repeatable), or ad-sites for every AD site subnet;\n"
-                    "clients outside are not told internal host names. Default: every client is internal");
+  // Flags go into `flags`; a --config file is read first and every flag given overrides its key.
+  autodisc::server::Options flags;
+  std::string configFile;
+  bool checkOnly = false;
+  std::vector<std::pair<CLI::Option*, std::function<void(autodisc::server::Options&)>>> given;
+  auto flag = [&](CLI::Option* opt, std::function<void(autodisc::server::Options&)> apply) { given.emplace_back(opt, apply); };
+  serve->add_option("--config", configFile, "a TOML configuration file (keys and defaults: docs/config.md)");
+  serve->add_flag("--check", checkOnly, "check the configuration (and the certificate, key and store) and exit");
+  flag(serve->add_option("--store", storeUri, "the store (as for shell)"), [&](auto& o) { o.storeUri = storeUri; });
+  flag(serve->add_option("--https", flags.https, "ADDR:PORT to answer HTTPS on (repeatable), e.g. 0.0.0.0:443"),
+       [&](auto& o) { o.https = flags.https; });
+  flag(serve->add_option("--http", flags.http, "ADDR:PORT for the plain-HTTP redirect method, e.g. 0.0.0.0:80"),
+       [&](auto& o) { o.http = flags.http; });
+  flag(serve->add_option("--admin", flags.admin, "ADDR:PORT for /healthz, /readyz and /metrics (default 127.0.0.1:0)"),
+       [&](auto& o) { o.admin = flags.admin; });
+  flag(serve->add_option("--cert", flags.certFile, "the certificate chain (PEM)"), [&](auto& o) { o.certFile = flags.certFile; });
+  flag(serve->add_option("--key", flags.keyFile, "the private key (PEM)"), [&](auto& o) { o.keyFile = flags.keyFile; });
+  flag(serve->add_option("--threads", flags.threads, "worker threads (default: one per core)"),
+       [&](auto& o) { o.threads = flags.threads; });
+  flag(serve->add_option("--auth", flags.auth,
+                         "anonymous (default: anyone may ask) or basic (a mailbox's password, set with\n"
+                         "New-/Set-Mailbox -Password; a user is told only about its own addresses)")
+           ->check(CLI::IsMember({"anonymous", "basic"})),
+       [&](auto& o) { o.auth = flags.auth; });
+  flag(serve->add_option("--access-log", flags.accessLog,
+                         "append a W3C extended access log (as IIS writes it, plus the Autodiscover outcome) to FILE"),
+       [&](auto& o) { o.accessLog = flags.accessLog; });
+  flag(serve->add_option("--internal-network", flags.internalNetworks,
+                         "a CIDR range of internal clients (repeatable), or ad-sites for every AD site subnet;\n"
+                         "clients outside are not told internal host names. Default: every client is internal"),
+       [&](auto& o) { o.internalNetworks = flags.internalNetworks; });
 
   auto* docs = app.add_subcommand("docs", "Print generated reference documentation (docs/cmdlets.md).");
   docs->add_subcommand("cmdlets", "Every cmdlet with its parameters and an example, as Markdown.");
@@ -108,8 +123,24 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (shell->parsed()) return runShell(storeUri, command, scriptFile);
   if (serve->parsed()) {
-    serveOpts.storeUri = storeUri;
-    return autodisc::server::serve(serveOpts);
+    autodisc::server::Options opts;
+    opts.storeUri = storeUri;
+    if (!configFile.empty())
+      if (auto r = autodisc::server::loadConfig(configFile, opts); !r) {
+        std::cerr << "autodisc serve: " << r.error().message << '\n';
+        return 1;
+      }
+    for (auto& [opt, apply] : given)
+      if (opt->count() > 0) apply(opts);
+    if (checkOnly) {
+      if (auto r = autodisc::server::checkOptions(opts); !r) {
+        std::cerr << "autodisc serve: " << r.error().message << '\n';
+        return 1;
+      }
+      std::cout << "configuration OK\n";
+      return 0;
+    }
+    return autodisc::server::serve(opts);
   }
   if (docs->parsed()) {
     std::cout << autodisc::shell::cmdletReferenceMarkdown();

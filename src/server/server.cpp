@@ -522,6 +522,9 @@ net::awaitable<void> listen(tcp::acceptor& acceptor, ContextRef* ctx, Service& s
 
 Result<void> loadCertificate(ssl::context& ctx, const Options& o) {
   if (o.certFile.empty() || o.keyFile.empty()) return fail("--cert and --key are required for HTTPS");
+  for (auto* f : {&o.certFile, &o.keyFile})
+    if (std::FILE* fp = std::fopen(f->c_str(), "r")) std::fclose(fp);
+    else return fail("cannot read " + *f + ": " + std::strerror(errno));
   boost::system::error_code ec;
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
@@ -536,6 +539,11 @@ Result<void> loadCertificate(ssl::context& ctx, const Options& o) {
 }
 
 }  // namespace
+
+Result<void> checkCertificate(const Options& o) {
+  ssl::context ctx(ssl::context::tls_server);
+  return loadCertificate(ctx, o);
+}
 
 int serve(const Options& o) {
   auto store = store::openStore(o.storeUri);

@@ -39,4 +39,7 @@ struct Options {
 // for each listener once it accepts connections.
 int serve(const Options& options);
 
+// Whether the certificate chain and key can be served (as at start and on SIGHUP).
+Result<void> checkCertificate(const Options& options);
+
 }  // namespace autodisc::server
