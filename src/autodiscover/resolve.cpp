@@ -182,6 +182,29 @@ Answer resolve(const Organization& org, const Query& q) {
                                   }(),
                                   urls.ews};
   }
+  // MAPI over HTTP, for clients that ask (X-MapiHttpCapability), when the organisation offers it and
+  // the mailbox server is Exchange 2013 CU3 (15.0.847) or later. It replaces EXCH and EXPR.
+  const auto& v = mbxServer->version;
+  bool mapiCapable = v.major > 15 || (v.major == 15 && (v.minor > 0 || v.build >= 847));
+  if (q.mapiHttpVersion >= 1 && org.config().mapiHttpEnabled && mapiCapable) {
+    if (auto* mapi = org.vdirOf(cas->id, VdirType::Mapi)) {
+      std::string id = "?MailboxId=" + r->exchangeGuid.str() + "@" + std::string(domainOf(a.smtpAddress));
+      auto base = [](const std::string& url) { return withSlash(url); };
+      MapiHttpSettings m;
+      if (q.internalClient && !mapi->internalUrl.empty()) {
+        m.mailStoreInternal = base(mapi->internalUrl) + "emsmdb/" + id;
+        m.addressBookInternal = base(mapi->internalUrl) + "nspi/" + id;
+      }
+      if (!mapi->externalUrl.empty()) {
+        m.mailStoreExternal = base(mapi->externalUrl) + "emsmdb/" + id;
+        m.addressBookExternal = base(mapi->externalUrl) + "nspi/" + id;
+      }
+      chain.add([&] { return Step{"MAPI over HTTP (asked for and enabled)", identityOf(org, *mapi)}; });
+      a.mapiHttp = m;
+      a.exch.reset();
+    }
+  }
+
   std::string exprHost = oa ? (!oa->externalHostname.empty() ? oa->externalHostname
                                                              : (q.internalClient ? oa->internalHostname : ""))
                             : "";
@@ -203,6 +226,38 @@ Answer resolve(const Organization& org, const Query& q) {
     std::vector<std::string> n;
     for (auto m : urls.owaAuth) n.emplace_back(authMethodName(m));
     a.webExternal = WebSettings{withSlash(urls.owa), text::join(n, ", "), urls.ews};
+  }
+  if (a.mapiHttp) a.expr.reset();
+
+  // RPC over HTTP described for clients that ask (X-ClientCanHandle: ExHttpInfo), Exchange 2010 and later:
+  // the internal block first; each prefers its own side's URLs and falls back to the other's.
+  if (q.canHandleExHttp && oa && mbxServer->version.major >= 14) {
+    Urls none;
+    auto internalUrls = q.internalClient ? urlsOf(org, *cas, true, Chain{nullptr}) : none;
+    auto externalUrls = urlsOf(org, *cas, false, Chain{nullptr});
+    auto prefer = [](const Urls& first, const Urls& second) {
+      Urls u = first;
+      if (u.ews.empty()) u.ews = second.ews;
+      if (u.ecp.empty()) u.ecp = second.ecp;
+      if (u.oab.empty()) u.oab = second.oab;
+      return u;
+    };
+    if (q.internalClient && !oa->internalHostname.empty()) {
+      ProtocolSettings p;
+      p.server = oa->internalHostname;
+      p.ssl = oa->internalClientsRequireSsl;
+      p.authPackage = authPackage(oa->internalClientAuthenticationMethod, q.canHandleNegotiate);
+      fillUrls(p, prefer(internalUrls, externalUrls), org);
+      a.exHttpInternal = p;
+    }
+    if (!oa->externalHostname.empty()) {
+      ProtocolSettings p;
+      p.server = oa->externalHostname;
+      p.ssl = oa->externalClientsRequireSsl;
+      p.authPackage = authPackage(oa->externalClientAuthenticationMethod, q.canHandleNegotiate);
+      fillUrls(p, prefer(externalUrls, internalUrls), org);
+      a.exHttpExternal = p;
+    }
   }
   return a;
 }

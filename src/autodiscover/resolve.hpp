@@ -17,6 +17,8 @@ struct Query {
   std::string legacyDn;          // wins over emailAddress when both are given
   bool internalClient = true;    // false: internal host names are withheld
   bool canHandleNegotiate = false;  // X-ClientCanHandle: Negotiate
+  bool canHandleExHttp = false;     // X-ClientCanHandle: ExHttpInfo
+  int mapiHttpVersion = 0;          // X-MapiHttpCapability
   bool explain = false;              // record where each value came from (Answer::chain); off on the request path
 };
 
@@ -30,6 +32,10 @@ struct ProtocolSettings {
   std::string authPackage, certPrincipalName;
   int ttl = -1;  // written only when set and not the default of 1 hour
   std::string ewsUrl, ecpUrl, oabUrl;
+};
+
+struct MapiHttpSettings {
+  std::string mailStoreInternal, mailStoreExternal, addressBookInternal, addressBookExternal;
 };
 
 struct WebSettings {
@@ -48,6 +54,8 @@ struct Answer {
   std::string requestedAddress;
   std::string displayName, legacyDn, smtpAddress, deploymentId;
   std::optional<ProtocolSettings> exch, expr;
+  std::optional<MapiHttpSettings> mapiHttp;      // when asked for and enabled; then no EXCH or EXPR
+  std::optional<ProtocolSettings> exHttpInternal, exHttpExternal;  // when asked for (ExHttpInfo)
   std::optional<WebSettings> webInternal, webExternal;
   std::string mobileSyncUrl;
   std::string redirectAddr;

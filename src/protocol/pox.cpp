@@ -2,6 +2,8 @@
 
 #include <pugixml.hpp>
 
+#include <tuple>
+
 #include "model/text.hpp"
 
 namespace autodisc::protocol {
@@ -114,7 +116,7 @@ void protocolBlock(Writer& w, std::string_view type, const ProtocolSettings& p, 
   w.optional("OABUrl", p.oabUrl);
   w.leaf("ServerExclusiveConnect", external ? "on" : "off");
   w.optional("CertPrincipalName", p.certPrincipalName);
-  if (external) w.optional("EwsPartnerUrl", p.ewsUrl);
+  if (type == "EXPR") w.optional("EwsPartnerUrl", p.ewsUrl);
   w.close("Protocol");
 }
 
@@ -274,6 +276,18 @@ std::string renderPox(const Answer& a, Schema schema, const ErrorStamp& stamp) {
     w.leaf("AccountType", "email");
     w.leaf("Action", "settings");
     w.leaf("MicrosoftOnline", "False");
+    if (a.mapiHttp) {
+      w.open("Protocol", " Type=\"mapiHttp\" Version=\"1\"");
+      for (auto [tag, in, ex] : {std::tuple{"MailStore", &a.mapiHttp->mailStoreInternal, &a.mapiHttp->mailStoreExternal},
+                                 std::tuple{"AddressBook", &a.mapiHttp->addressBookInternal, &a.mapiHttp->addressBookExternal}}) {
+        if (in->empty() && ex->empty()) continue;
+        w.open(tag);
+        w.optional("InternalUrl", *in);
+        w.optional("ExternalUrl", *ex);
+        w.close(tag);
+      }
+      w.close("Protocol");
+    }
     if (a.exch) protocolBlock(w, "EXCH", *a.exch, false);
     if (a.expr) protocolBlock(w, "EXPR", *a.expr, true);
     if (a.webInternal || a.webExternal) {
@@ -283,6 +297,8 @@ std::string renderPox(const Answer& a, Schema schema, const ErrorStamp& stamp) {
       if (a.webExternal) webSide(w, "External", "EXPR", *a.webExternal);
       w.close("Protocol");
     }
+    if (a.exHttpInternal) protocolBlock(w, "EXHTTP", *a.exHttpInternal, true);
+    if (a.exHttpExternal) protocolBlock(w, "EXHTTP", *a.exHttpExternal, true);
     w.close("Account");
   }
   w.close("Response");

@@ -9,6 +9,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
+#include <algorithm>
 #include <array>
 #include <variant>
 #include <chrono>
@@ -281,6 +282,16 @@ class Service {
       } else {
         auto query = parsed.query;
         query.internalClient = internal;
+        // What the client says it can handle (MS-OXDSCLI 2.2.2): gated exactly as Exchange gates them.
+        std::string_view caps = sv(req["X-ClientCanHandle"]);
+        for (auto part : text::split(caps, ',')) {
+          auto cap = text::trim(part);
+          if (text::iequals(cap, "Negotiate")) query.canHandleNegotiate = true;
+          if (text::iequals(cap, "ExHttpInfo")) query.canHandleExHttp = true;
+        }
+        std::string mapi(text::trim(sv(req["X-MapiHttpCapability"])));
+        if (!mapi.empty() && mapi.size() < 4 && std::all_of(mapi.begin(), mapi.end(), ::isdigit))
+          query.mapiHttpVersion = std::stoi(mapi);
         autodiscover::Answer answer;
         // A user may ask only about its own addresses: anything else is answered as an unknown address.
         bool allowed = !user || user == (query.legacyDn.empty() ? org->recipientByAddress(query.emailAddress)

@@ -150,6 +150,24 @@ TEST_F(Serve, RedirectsErrorsAndMobileSync) {
   EXPECT_EQ(curl({"https://mail.contoso.com:" + httpsPort_ + "/other"}).status, 404);
 }
 
+TEST_F(Serve, ExHttpAndMapiHttpOnlyWhenTheHeadersAskForThem) {
+  auto url = "https://mail.contoso.com:" + httpsPort_ + "/autodiscover/autodiscover.xml";
+  auto plain = pox(poxBody("alice@contoso.com"));
+  EXPECT_EQ(plain.body.find("EXHTTP"), std::string::npos);
+  auto ex = curl({"-H", "X-ClientCanHandle: Negotiate, ExHttpInfo", "--data-binary", poxBody("alice@contoso.com"), url});
+  EXPECT_NE(ex.body.find("<Type>EXHTTP</Type>\n        <Server>ex1.int.contoso.com</Server>"), std::string::npos) << ex.body;
+  EXPECT_NE(ex.body.find("<Type>EXHTTP</Type>\n        <Server>mail.contoso.com</Server>"), std::string::npos);
+  shell("Set-OrganizationConfig -MapiHttpEnabled $true\n");
+  bool mapi = false;
+  for (int i = 0; i < 50 && !mapi; ++i) {
+    auto r = curl({"-H", "X-MapiHttpCapability: 1", "--data-binary", poxBody("alice@contoso.com"), url});
+    mapi = r.body.find("<Protocol Type=\"mapiHttp\" Version=\"1\">") != std::string::npos;
+    if (!mapi) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(mapi);
+  EXPECT_EQ(pox(poxBody("alice@contoso.com")).body.find("mapiHttp"), std::string::npos);
+}
+
 TEST_F(Serve, RefusesABodyOver64KiBUnread) {
   std::string big(70 * 1024, 'x');
   auto r = pox(big);

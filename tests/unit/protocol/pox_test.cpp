@@ -56,6 +56,10 @@ class TestVectors : public ::testing::Test {
       auto r = h.run(line);
       ASSERT_TRUE(r.ok) << line << ": " << r.error;
     }
+    snapshot();
+  }
+  // The organisation as the shell left it, with the vectors' GUIDs.
+  void snapshot() {
     org = h.org();
     auto c = org.config();
     c.guid = *parseGuid("9b0e4a7c-6f1d-4d2a-9a51-3c1f2b7e8d10");
@@ -65,8 +69,10 @@ class TestVectors : public ::testing::Test {
     alice.exchangeGuid = *parseGuid("0b8a3f1e-2c4d-4e5f-8a9b-0c1d2e3f4a5b");
     org.put(alice);
   }
-  std::string answer(const std::string& body) {
+  std::string answer(const std::string& body, int mapiHttp = 0, bool exHttp = false) {
     auto req = protocol::parsePoxRequest(body);
+    req.query.mapiHttpVersion = mapiHttp;
+    req.query.canHandleExHttp = exHttp;
     if (req.error != PoxError::None) return protocol::renderPoxError(req.error, kStamp);
     return protocol::renderPox(autodiscover::resolve(org, req.query), req.query.schema, kStamp);
   }
@@ -266,6 +272,52 @@ TEST_F(TestVectors, Exchange2010ServersGiveTheCasArrayAsServer) {
   EXPECT_THAT(a.exch->mdbDn, ::testing::EndsWith("/cn=Servers/cn=EX14/cn=Microsoft Private MDB"));
   EXPECT_EQ(a.exch->serverVersion, "7383807B");  // 14.3.123
   EXPECT_EQ(a.exch->ewsUrl, "https://ex14.int.contoso.com/EWS/Exchange.asmx");
+}
+
+// TV-1b: X-MapiHttpCapability with MAPI over HTTP enabled: a mapiHttp block first, no EXCH, no EXPR.
+TEST_F(TestVectors, TV1bMapiHttpReplacesExchAndExpr) {
+  ASSERT_TRUE(h.run("Get-MapiVirtualDirectory | Set-MapiVirtualDirectory -InternalUrl https://mail.int.contoso.com/mapi -ExternalUrl https://mail.contoso.com/mapi").ok);
+  snapshot();
+  EXPECT_EQ(answer(outlookRequest("alice@contoso.com"), 1).find("mapiHttp"), std::string::npos)
+      << "not offered while the organisation has MapiHttpEnabled $false";
+  ASSERT_TRUE(h.run("Set-OrganizationConfig -MapiHttpEnabled $true").ok);
+  snapshot();
+  auto body = answer(outlookRequest("alice@contoso.com"), 3);
+  const std::string id = "?MailboxId=0b8a3f1e-2c4d-4e5f-8a9b-0c1d2e3f4a5b@contoso.com";
+  EXPECT_NE(body.find(R"(      <MicrosoftOnline>False</MicrosoftOnline>
+      <Protocol Type="mapiHttp" Version="1">
+        <MailStore>
+          <InternalUrl>https://mail.int.contoso.com/mapi/emsmdb/)" + id + R"(</InternalUrl>
+          <ExternalUrl>https://mail.contoso.com/mapi/emsmdb/)" + id + R"(</ExternalUrl>
+        </MailStore>
+        <AddressBook>
+          <InternalUrl>https://mail.int.contoso.com/mapi/nspi/)" + id + R"(</InternalUrl>
+          <ExternalUrl>https://mail.contoso.com/mapi/nspi/)" + id + R"(</ExternalUrl>
+        </AddressBook>
+      </Protocol>
+      <Protocol>
+        <Type>WEB</Type>)"),
+            std::string::npos)
+      << body;
+  EXPECT_EQ(body.find("<Type>EXCH</Type>\n        <Server>"), std::string::npos);
+  EXPECT_EQ(body.find("<Type>EXPR</Type>\n        <Server>"), std::string::npos);
+  EXPECT_EQ(answer(outlookRequest("alice@contoso.com"), 0).find("mapiHttp"), std::string::npos);
+}
+
+// TV-1c: X-ClientCanHandle: ExHttpInfo: two EXHTTP blocks after WEB, the internal one first; none otherwise.
+TEST_F(TestVectors, TV1cExHttpBlocksOnlyWhenAskedFor) {
+  ASSERT_TRUE(h.run("Get-OutlookAnywhere | Set-OutlookAnywhere -InternalHostname mail.int.contoso.com -InternalClientsRequireSsl $true").ok);
+  snapshot();
+  EXPECT_EQ(answer(outlookRequest("alice@contoso.com")).find("EXHTTP"), std::string::npos);
+  auto body = answer(outlookRequest("alice@contoso.com"), 0, true);
+  auto web = body.find("<Type>WEB</Type>");
+  auto first = body.find("<Type>EXHTTP</Type>\n        <Server>mail.int.contoso.com</Server>\n        <SSL>On</SSL>\n        <AuthPackage>Ntlm</AuthPackage>");
+  auto second = body.find("<Type>EXHTTP</Type>\n        <Server>mail.contoso.com</Server>\n        <SSL>On</SSL>\n        <AuthPackage>Basic</AuthPackage>");
+  ASSERT_NE(first, std::string::npos) << body;
+  ASSERT_NE(second, std::string::npos) << body;
+  EXPECT_LT(web, first);
+  EXPECT_LT(first, second);
+  EXPECT_NE(body.find("<EwsUrl>https://mail.int.contoso.com/EWS/Exchange.asmx</EwsUrl>", first), std::string::npos);
 }
 
 }  // namespace
