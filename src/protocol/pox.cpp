@@ -184,7 +184,10 @@ PoxRequest parsePoxRequest(std::string_view body) {
   std::string address(autodisc::text::trim(child(request, "EMailAddress").text().get()));
   std::string legacyDn(autodisc::text::trim(child(request, "LegacyDN").text().get()));
   std::string schema(autodisc::text::trim(child(request, "AcceptableResponseSchema").text().get()));
-  if (address.empty() && legacyDn.empty()) return r;
+  if (address.empty() && legacyDn.empty()) {
+    if (!mobile) return r;
+    r.addressMissing = true;
+  }
   if (address.size() > 320 || legacyDn.size() > 1024) return r;
   r.query.emailAddress = std::string(autodisc::text::trim(address));
   r.query.legacyDn = mobile ? std::string() : std::string(autodisc::text::trim(legacyDn));

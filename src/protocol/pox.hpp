@@ -24,6 +24,8 @@ enum class PoxError { None = 0, InvalidRequest = 600, ProviderUnavailable = 601 
 struct PoxRequest {
   PoxError error = PoxError::None;
   autodiscover::Query query;
+  // A MobileSync request without an address: real phones send one and rely on the Basic user name.
+  bool addressMissing = false;
 };
 
 // Never expands DTDs or entities; a document that declares any is an invalid request.

@@ -21,6 +21,7 @@
 #include <ctime>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -179,7 +180,27 @@ struct LogNote {
 
 struct Metrics {
   std::atomic<std::uint64_t> settings{0}, redirects{0}, errors{0}, invalid{0}, otherStatus{0}, tooLarge{0};
-  std::atomic<std::uint64_t> authFailures{0}, throttled{0};
+  std::atomic<std::uint64_t> authFailures{0}, throttled{0}, refusedConnections{0};
+  std::atomic<std::int64_t> openConnections{0};
+  // Requests by listener and status, and the POX latency histogram (milliseconds).
+  static constexpr std::array<double, 10> kBuckets = {0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250};
+  std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> latency{};
+  std::atomic<std::uint64_t> latencyCount{0}, latencyMicros{0};
+  std::mutex statusMutex;
+  std::map<std::pair<std::string, unsigned>, std::uint64_t> byStatus;
+  void observe(const char* endpoint, unsigned status, std::chrono::microseconds took, bool pox) {
+    {
+      std::lock_guard lock(statusMutex);
+      ++byStatus[{endpoint, status}];
+    }
+    if (!pox) return;
+    double ms = static_cast<double>(took.count()) / 1000.0;
+    std::size_t i = 0;
+    while (i < kBuckets.size() && ms > kBuckets[i]) ++i;
+    latency[i]++;
+    latencyCount++;
+    latencyMicros += static_cast<std::uint64_t>(took.count());
+  }
   std::atomic<std::uint64_t> snapshotVersion{0};
   std::atomic<std::int64_t> snapshotLoadedAt{0};
 };
@@ -250,6 +271,19 @@ class Service {
     return r;
   }
 
+  // The address in a Basic user name (an address, or an alias made into the primary address), for
+  // phones that leave EMailAddress out of a MobileSync request. Empty when there is none.
+  static std::string basicUserAddress(const Request& req, const model::Organization& org) {
+    std::string header(sv(req[http::field::authorization]));
+    if (!text::istartsWith(header, "Basic ")) return {};
+    auto decoded = base64Decode(text::trim(std::string_view(header).substr(6)));
+    std::string user = decoded.substr(0, decoded.find(':'));
+    if (auto slash = user.find('\\'); slash != std::string::npos) user = user.substr(slash + 1);
+    if (user.find('@') != std::string::npos) return user;
+    if (auto* r = org.recipientByAlias(user)) return std::string(r->primarySmtpAddress());
+    return {};
+  }
+
   Response handleHttps(const Request& req, const std::string& client, LogNote& note) {
     auto route = routeOf(sv(req.target()));
     if (route != "/autodiscover/autodiscover.xml") return plain(req, http::status::not_found, "not found\n");
@@ -282,6 +316,7 @@ class Service {
       } else {
         auto query = parsed.query;
         query.internalClient = internal;
+        if (parsed.addressMissing) query.emailAddress = basicUserAddress(req, *org);
         // What the client says it can handle (MS-OXDSCLI 2.2.2): gated exactly as Exchange gates them.
         std::string_view caps = sv(req["X-ClientCanHandle"]);
         for (auto part : text::split(caps, ',')) {
@@ -347,6 +382,25 @@ class Service {
       line("autodisc_pox_requests_total{outcome=\"error\"}", metrics_.errors);
       line("autodisc_pox_requests_total{outcome=\"invalid\"}", metrics_.invalid);
       line("autodisc_requests_too_large_total", metrics_.tooLarge);
+      line("autodisc_connections_open", static_cast<std::uint64_t>(std::max<std::int64_t>(0, metrics_.openConnections)));
+      line("autodisc_connections_refused_total", metrics_.refusedConnections);
+      m += "# TYPE autodisc_http_responses_total counter\n";
+      {
+        std::lock_guard lock(metrics_.statusMutex);
+        for (auto& [k, v] : metrics_.byStatus)
+          line("autodisc_http_responses_total{listener=\"" + k.first + "\",status=\"" + std::to_string(k.second) + "\"}", v);
+      }
+      m += "# TYPE autodisc_pox_duration_seconds histogram\n";
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i <= Metrics::kBuckets.size(); ++i) {
+        cumulative += metrics_.latency[i];
+        std::string le = i < Metrics::kBuckets.size() ? std::to_string(Metrics::kBuckets[i] / 1000.0) : "+Inf";
+        line("autodisc_pox_duration_seconds_bucket{le=\"" + le + "\"}", cumulative);
+      }
+      m += "autodisc_pox_duration_seconds_sum " + std::to_string(metrics_.latencyMicros / 1e6) + "\n";
+      line("autodisc_pox_duration_seconds_count", metrics_.latencyCount);
+      auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      line("autodisc_snapshot_age_seconds", static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - metrics_.snapshotLoadedAt)));
       line("autodisc_auth_failures_total", metrics_.authFailures);
       line("autodisc_auth_throttled_total", metrics_.throttled);
       m += "# TYPE autodisc_snapshot_version gauge\n";
@@ -452,6 +506,9 @@ net::awaitable<bool> exchange(Stream& stream, Service& svc, Kind kind) {
     Response res = kind == Kind::Https ? svc.handleHttps(req, client, note)
                    : kind == Kind::Http ? svc.handleHttp(req)
                                         : svc.handleAdmin(req);
+    svc.metrics().observe(kind == Kind::Https ? "https" : kind == Kind::Http ? "http" : "admin", res.result_int(),
+                          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started),
+                          kind == Kind::Https);
     if (kind != Kind::Admin && svc.log().enabled()) {
       boost::system::error_code le;
       auto local = beast::get_lowest_layer(stream).socket().local_endpoint(le);
@@ -492,7 +549,15 @@ net::awaitable<void> drain(beast::tcp_stream& tcp) {
 
 using ContextRef = std::atomic<std::shared_ptr<ssl::context>>;
 
+// Counts a connection while it is open.
+struct ConnectionSlot {
+  Metrics& m;
+  explicit ConnectionSlot(Metrics& metrics) : m(metrics) { m.openConnections++; }
+  ~ConnectionSlot() { m.openConnections--; }
+};
+
 net::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<ssl::context> ctx, Service& svc) {
+  ConnectionSlot slot(svc.metrics());
   beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *ctx);
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(svc.opts().ioTimeoutSeconds));
   boost::system::error_code ec;
@@ -507,6 +572,7 @@ net::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<ssl::context
 }
 
 net::awaitable<void> plainSession(tcp::socket socket, Service& svc, Kind kind) {
+  ConnectionSlot slot(svc.metrics());
   beast::tcp_stream stream(std::move(socket));
   if (co_await exchange(stream, svc, kind)) {
     co_await drain(stream);
@@ -523,6 +589,12 @@ net::awaitable<void> listen(tcp::acceptor& acceptor, ContextRef* ctx, Service& s
     auto socket = co_await acceptor.async_accept(net::make_strand(ioc), net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
+      continue;
+    }
+    if (svc.metrics().openConnections >= svc.opts().maxConnections) {
+      svc.metrics().refusedConnections++;
+      boost::system::error_code ignored;
+      socket.close(ignored);
       continue;
     }
     auto ex = socket.get_executor();

@@ -21,6 +21,7 @@ struct Options {
   int threads = 0;                 // 0: one per core
   std::size_t maxBodyBytes = 64 * 1024;
   int ioTimeoutSeconds = 30;
+  int maxConnections = 10000;      // connections past this are closed at once
   int pollMilliseconds = 250;      // how often the store's version is checked
   // "anonymous": answer without credentials (anyone can learn which addresses exist and their
   // settings). "basic": as Exchange, a 401 challenge; a mailbox's password; a user is answered only

@@ -1,6 +1,9 @@
 // The real `autodisc serve` on free loopback ports with a fresh store and fresh certificates,
 // checked over real TLS with curl.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -362,6 +365,60 @@ TEST_F(ServeForExchangelib, ExchangelibConcludesTheEwsUrlVersionAndAuthType) {
   EXPECT_NE(r.out.find("version 15.2.1118"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("auth_type basic\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("smtp alice@contoso.com\n"), std::string::npos) << r.out;
+}
+
+TEST_F(Serve, MetricsCountResponsesAndTimeThem) {
+  pox(poxBody("alice@contoso.com"));
+  curl({"https://mail.contoso.com:" + httpsPort_ + "/nothing"});
+  auto m = curl({"http://127.0.0.1:" + adminPort_ + "/metrics"}).body;
+  EXPECT_NE(m.find("autodisc_http_responses_total{listener=\"https\",status=\"200\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("autodisc_http_responses_total{listener=\"https\",status=\"404\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("autodisc_pox_duration_seconds_bucket{le=\"+Inf\"} 2\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("autodisc_pox_duration_seconds_count 2\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("autodisc_snapshot_version "), std::string::npos);
+  EXPECT_NE(m.find("autodisc_snapshot_age_seconds "), std::string::npos);
+}
+
+TEST_F(Serve, APhoneThatGivesItsAddressOnlyAsTheBasicUserName) {
+  std::string body =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/"
+      "autodiscover/mobilesync/requestschema/2006\"><Request><EMailAddress></EMailAddress><AcceptableResponseSchema>"
+      "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema>"
+      "</Request></Autodiscover>";
+  auto r = pox(body, "/Autodiscover/Autodiscover.xml", "alice@contoso.com:whatever");
+  EXPECT_NE(r.body.find("<Url>https://mail.contoso.com/Microsoft-Server-ActiveSync</Url>"), std::string::npos) << r.body;
+  auto byAlias = pox(body, "/Autodiscover/Autodiscover.xml", "CONTOSO\\alice:whatever");
+  EXPECT_NE(byAlias.body.find("<EMailAddress>alice@contoso.com</EMailAddress>"), std::string::npos) << byAlias.body;
+}
+
+class ServeOneConnection : public Serve {
+ protected:
+  std::vector<std::string> extraArgs() const override {
+    std::string f = dir_.path() + "/one.toml";
+    std::ofstream(f) << "max_connections = 1\n";
+    return {"--config", f};
+  }
+};
+
+TEST_F(ServeOneConnection, ConnectionsPastTheCapAreClosed) {
+  int held = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(httpsPort_)));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(held, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(pox(poxBody("alice@contoso.com")).status, 0) << "a second connection should have been closed";
+  close(held);
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    served = pox(poxBody("alice@contoso.com")).status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(served);
+  auto m = curl({"http://127.0.0.1:" + adminPort_ + "/metrics"}).body;
+  EXPECT_NE(m.find("autodisc_connections_refused_total "), std::string::npos);
+  EXPECT_EQ(m.find("autodisc_connections_refused_total 0\n"), std::string::npos) << m;
 }
 
 }  // namespace
