@@ -421,4 +421,19 @@ TEST_F(ServeOneConnection, ConnectionsPastTheCapAreClosed) {
   EXPECT_EQ(m.find("autodisc_connections_refused_total 0\n"), std::string::npos) << m;
 }
 
+class ServeIpv6 : public Serve {
+ protected:
+  std::string httpsBind() const override { return "[::1]:0"; }
+};
+
+TEST_F(ServeIpv6, AnswersOnIpv6Loopback) {
+  std::ifstream out(outFile_);
+  std::string text((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("listening https [::1]:" + httpsPort_), std::string::npos) << text;
+  auto r = runProcess({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", dir_.path() + "/ca.pem",
+                       "--resolve", "mail.contoso.com:" + httpsPort_ + ":[::1]", "--data-binary",
+                       poxBody("alice@contoso.com"), "https://mail.contoso.com:" + httpsPort_ + "/autodiscover/autodiscover.xml"});
+  EXPECT_EQ(r.out, "200") << r.err;
+}
+
 }  // namespace
