@@ -99,8 +99,11 @@ int main(int argc, char** argv) {
        [&](auto& o) { o.http = flags.http; });
   flag(serve->add_option("--admin", flags.admin, "ADDR:PORT for /healthz, /readyz and /metrics (default 127.0.0.1:0)"),
        [&](auto& o) { o.admin = flags.admin; });
-  flag(serve->add_option("--cert", flags.certFile, "the certificate chain (PEM)"), [&](auto& o) { o.certFile = flags.certFile; });
-  flag(serve->add_option("--key", flags.keyFile, "the private key (PEM)"), [&](auto& o) { o.keyFile = flags.keyFile; });
+  flag(serve->add_option("--cert", flags.certFiles,
+                         "a certificate chain (PEM); repeat with --key for more, chosen by SNI (the first is the default)"),
+       [&](auto& o) { o.certFiles = flags.certFiles; });
+  flag(serve->add_option("--key", flags.keyFiles, "the private key of the --cert in the same position (PEM)"),
+       [&](auto& o) { o.keyFiles = flags.keyFiles; });
   flag(serve->add_option("--threads", flags.threads, "worker threads (default: one per core)"),
        [&](auto& o) { o.threads = flags.threads; });
   flag(serve->add_option("--auth", flags.auth,

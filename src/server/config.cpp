@@ -67,8 +67,8 @@ Result<void> loadConfig(const std::string& file, Options& o) {
       {"https", list(next.https)},
       {"http", str(next.http)},
       {"admin", str(next.admin)},
-      {"cert", str(next.certFile)},
-      {"key", str(next.keyFile)},
+      {"cert", list(next.certFiles)},
+      {"key", list(next.keyFiles)},
       {"threads", integer(next.threads, 0, 256)},
       {"auth", str(next.auth)},
       {"internal_networks", list(next.internalNetworks)},
@@ -94,7 +94,7 @@ Result<void> checkOptions(const Options& o) {
   if (o.auth != "anonymous" && o.auth != "basic") return fail("auth: '" + o.auth + "' is not anonymous or basic");
   if (o.https.empty() && o.http.empty()) return fail("nothing to listen on: give https (and perhaps http)");
   if (!o.https.empty()) {
-    if (o.certFile.empty() || o.keyFile.empty()) return fail("cert and key are required for https");
+    if (o.certFiles.empty() || o.keyFiles.empty()) return fail("cert and key are required for https");
   }
   if (!o.https.empty())
     if (auto r = checkCertificate(o); !r) return r;

@@ -547,7 +547,9 @@ net::awaitable<void> drain(beast::tcp_stream& tcp) {
   }
 }
 
-using ContextRef = std::atomic<std::shared_ptr<ssl::context>>;
+struct TlsContexts;
+using ContextRef = std::atomic<std::shared_ptr<TlsContexts>>;
+ssl::context& defaultContext(TlsContexts& t);
 
 // Counts a connection while it is open.
 struct ConnectionSlot {
@@ -556,9 +558,9 @@ struct ConnectionSlot {
   ~ConnectionSlot() { m.openConnections--; }
 };
 
-net::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<ssl::context> ctx, Service& svc) {
+net::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<TlsContexts> contexts, Service& svc) {
   ConnectionSlot slot(svc.metrics());
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *ctx);
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), defaultContext(*contexts));
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(svc.opts().ioTimeoutSeconds));
   boost::system::error_code ec;
   co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
@@ -603,29 +605,69 @@ net::awaitable<void> listen(tcp::acceptor& acceptor, ContextRef* ctx, Service& s
   }
 }
 
-Result<void> loadCertificate(ssl::context& ctx, const Options& o) {
-  if (o.certFile.empty() || o.keyFile.empty()) return fail("--cert and --key are required for HTTPS");
-  for (auto* f : {&o.certFile, &o.keyFile})
+Result<void> loadCertificate(ssl::context& ctx, const std::string& certFile, const std::string& keyFile) {
+  for (auto* f : {&certFile, &keyFile})
     if (std::FILE* fp = std::fopen(f->c_str(), "r")) std::fclose(fp);
     else return fail("cannot read " + *f + ": " + std::strerror(errno));
   boost::system::error_code ec;
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-  ctx.use_certificate_chain_file(o.certFile, ec);
-  if (ec) return fail("cannot use the certificate " + o.certFile + ": " + ec.message());
-  ctx.use_private_key_file(o.keyFile, ssl::context::pem, ec);
-  if (ec) return fail("cannot use the key " + o.keyFile + ": " + ec.message());
+  ctx.use_certificate_chain_file(certFile, ec);
+  if (ec) return fail("cannot use the certificate " + certFile + ": " + ec.message());
+  ctx.use_private_key_file(keyFile, ssl::context::pem, ec);
+  if (ec) return fail("cannot use the key " + keyFile + ": " + ec.message());
   if (SSL_CTX_check_private_key(ctx.native_handle()) != 1)
-    return fail("the key " + o.keyFile + " does not match the certificate " + o.certFile);
+    return fail("the key " + keyFile + " does not match the certificate " + certFile);
   return {};
+}
+
+// Every certificate the service holds; the first is the default, and SNI picks another whose
+// certificate covers the name asked for.
+struct TlsContexts {
+  std::vector<std::shared_ptr<ssl::context>> all;
+};
+
+ssl::context& defaultContext(TlsContexts& t) { return *t.all.front(); }
+
+int chooseBySni(SSL* ssl, int*, void* arg) {
+  auto* contexts = static_cast<TlsContexts*>(arg);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (!name) return SSL_TLSEXT_ERR_OK;
+  for (auto& c : contexts->all) {
+    X509* cert = SSL_CTX_get0_certificate(c->native_handle());
+    if (cert && X509_check_host(cert, name, 0, 0, nullptr) == 1) {
+      if (c.get() != contexts->all.front().get()) SSL_set_SSL_CTX(ssl, c->native_handle());
+      break;
+    }
+  }
+  return SSL_TLSEXT_ERR_OK;
+}
+
+Result<std::shared_ptr<TlsContexts>> loadCertificates(const Options& o) {
+  if (o.certFiles.empty() || o.keyFiles.empty()) return fail("--cert and --key are required for HTTPS");
+  if (o.certFiles.size() != o.keyFiles.size())
+    return fail("give one --key for each --cert (" + std::to_string(o.certFiles.size()) + " certificates, " +
+                std::to_string(o.keyFiles.size()) + " keys)");
+  auto set = std::make_shared<TlsContexts>();
+  for (std::size_t i = 0; i < o.certFiles.size(); ++i) {
+    auto c = std::make_shared<ssl::context>(ssl::context::tls_server);
+    if (auto r = loadCertificate(*c, o.certFiles[i], o.keyFiles[i]); !r) return std::unexpected(r.error());
+    set->all.push_back(std::move(c));
+  }
+  if (set->all.size() > 1) {
+    SSL_CTX_set_tlsext_servername_callback(set->all.front()->native_handle(), chooseBySni);
+    SSL_CTX_set_tlsext_servername_arg(set->all.front()->native_handle(), set.get());
+  }
+  return set;
 }
 
 }  // namespace
 
 Result<void> checkCertificate(const Options& o) {
-  ssl::context ctx(ssl::context::tls_server);
-  return loadCertificate(ctx, o);
+  auto set = loadCertificates(o);
+  if (!set) return std::unexpected(set.error());
+  return {};
 }
 
 int serve(const Options& o) {
@@ -653,11 +695,7 @@ int serve(const Options& o) {
   (*store)->poll();
 
   ContextRef ctx;
-  auto makeContext = [&]() -> Result<std::shared_ptr<ssl::context>> {
-    auto c = std::make_shared<ssl::context>(ssl::context::tls_server);
-    if (auto r = loadCertificate(*c, o); !r) return std::unexpected(r.error());
-    return c;
-  };
+  auto makeContext = [&] { return loadCertificates(o); };
   if (!o.https.empty()) {
     auto c = makeContext();
     if (!c) {
@@ -724,7 +762,7 @@ int serve(const Options& o) {
       auto c = makeContext();
       if (c) {
         ctx.store(*c);
-        std::cerr << "I-CERT-RELOADED " << o.certFile << std::endl;
+        std::cerr << "I-CERT-RELOADED " << o.certFiles.front() << std::endl;
       } else {
         std::cerr << "E-CERT-RELOAD-REFUSED " << c.error().message << " (the previous certificate keeps serving)"
                   << std::endl;

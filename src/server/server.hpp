@@ -17,7 +17,9 @@ struct Options {
   std::vector<std::string> https;  // ADDR:PORT, port 0 picks a free one
   std::string http;                // ADDR:PORT for the redirect method; empty: none
   std::string admin = "127.0.0.1:0";
-  std::string certFile, keyFile;
+  // Certificate chains and their keys (PEM), in pairs. The first is served by default; another is
+  // chosen by SNI when the name the client asks for is one its certificate covers.
+  std::vector<std::string> certFiles, keyFiles;
   int threads = 0;                 // 0: one per core
   std::size_t maxBodyBytes = 64 * 1024;
   int ioTimeoutSeconds = 30;

@@ -49,8 +49,10 @@ class Serve : public ::testing::Test {
                   "Get-ActiveSyncVirtualDirectory | Set-ActiveSyncVirtualDirectory -ExternalUrl https://mail.contoso.com/Microsoft-Server-ActiveSync\n"
                   "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.contoso.com -ExternalClientAuthenticationMethod Basic\n"),
               0);
+    prepare();
     startServer();
   }
+  virtual void prepare() {}
   void TearDown() override {
     if (pid_ > 0) {
       kill(pid_, SIGKILL);
@@ -434,6 +436,32 @@ TEST_F(ServeIpv6, AnswersOnIpv6Loopback) {
                        "--resolve", "mail.contoso.com:" + httpsPort_ + ":[::1]", "--data-binary",
                        poxBody("alice@contoso.com"), "https://mail.contoso.com:" + httpsPort_ + "/autodiscover/autodiscover.xml"});
   EXPECT_EQ(r.out, "200") << r.err;
+}
+
+// Two certificates, from two CAs: SNI picks the one that covers the name the client asks for.
+class ServeTwoCertificates : public Serve {
+ protected:
+  void prepare() override {
+    auto certs = runProcess({"/bin/bash", env("AUTODISC_SOURCE_DIR") + "/tests/data/certs/make-certs.sh",
+                             dir_.path() + "/fabrikam", "autodiscover.fabrikam.com"});
+    ASSERT_EQ(certs.exitCode, 0);
+  }
+  std::vector<std::string> extraArgs() const override {
+    return {"--cert", dir_.path() + "/fabrikam/server.pem", "--key", dir_.path() + "/fabrikam/server.key"};
+  }
+  std::string codeFor(const std::string& host, const std::string& ca) {
+    return runProcess({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "--resolve",
+                       host + ":" + httpsPort_ + ":127.0.0.1", "--data-binary", poxBody("alice@contoso.com"),
+                       "https://" + host + ":" + httpsPort_ + "/autodiscover/autodiscover.xml"})
+        .out;
+  }
+};
+
+TEST_F(ServeTwoCertificates, SniChoosesTheCertificateThatCoversTheName) {
+  EXPECT_EQ(codeFor("mail.contoso.com", dir_.path() + "/ca.pem"), "200");
+  EXPECT_EQ(codeFor("autodiscover.fabrikam.com", dir_.path() + "/fabrikam/ca.pem"), "200");
+  // A name neither covers gets the default certificate, which the client then rejects.
+  EXPECT_NE(codeFor("autodiscover.fabrikam.com", dir_.path() + "/ca.pem"), "200");
 }
 
 }  // namespace
