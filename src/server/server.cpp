@@ -262,6 +262,11 @@ class Service {
         verified_.insert(digest);
       }
     }
+    if (!r || r->type != model::RecipientType::Mailbox || r->passwordHash().empty()) {
+      // As much work for an unknown account as for a wrong password, so that timing tells nothing.
+      static const std::string dummy = auth::hashPassword("autodisc-dummy-password").value_or(std::string());
+      auth::verifyPassword(dummy, password);
+    }
     if (!ok) {
       metrics_.authFailures++;
       byAddress_.fail("ip:" + client);
@@ -301,18 +306,18 @@ class Service {
     Response res{http::status::ok, req.version()};
     res.set(http::field::content_type, "text/xml; charset=utf-8");
     res.set("X-SOAP-Enabled", "False");
-    protocol::ErrorStamp stamp{timeOfDay(), id_};
+    auto stamp = [this] { return protocol::ErrorStamp{timeOfDay(), id_}; };  // only error answers carry it
     bool internal = org && isInternal(*org, client);
     if (req.method() != http::verb::post || !org) {
       metrics_.invalid++;
       note.outcome = "error:600";
-      res.body() = protocol::renderPoxError(protocol::PoxError::InvalidRequest, stamp);
+      res.body() = protocol::renderPoxError(protocol::PoxError::InvalidRequest, stamp());
     } else {
       auto parsed = protocol::parsePoxRequest(req.body());
       if (parsed.error != protocol::PoxError::None) {
         metrics_.invalid++;
         note.outcome = "error:" + std::to_string(static_cast<int>(parsed.error));
-        res.body() = protocol::renderPoxError(parsed.error, stamp);
+        res.body() = protocol::renderPoxError(parsed.error, stamp());
       } else {
         auto query = parsed.query;
         query.internalClient = internal;
@@ -342,7 +347,8 @@ class Service {
           case autodiscover::Outcome::RedirectAddr: metrics_.redirects++; note.outcome = "redirectAddr"; break;
           case autodiscover::Outcome::Error: metrics_.errors++; note.outcome = "error:500"; break;
         }
-        res.body() = protocol::renderPox(answer, parsed.query.schema, stamp);
+        res.body() = protocol::renderPox(answer, parsed.query.schema,
+                                         answer.outcome == autodiscover::Outcome::Error ? stamp() : protocol::ErrorStamp{});
       }
     }
     res.prepare_payload();
