@@ -126,15 +126,22 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (shell->parsed()) return runShell(storeUri, command, scriptFile);
   if (serve->parsed()) {
-    autodisc::server::Options opts;
-    opts.storeUri = storeUri;
-    if (!configFile.empty())
-      if (auto r = autodisc::server::loadConfig(configFile, opts); !r) {
-        std::cerr << "autodisc serve: " << r.error().message << '\n';
-        return 1;
-      }
-    for (auto& [opt, apply] : given)
-      if (opt->count() > 0) apply(opts);
+    // The file first, then every flag given: at start and again on SIGHUP.
+    auto configure = [&]() -> autodisc::Result<autodisc::server::Options> {
+      autodisc::server::Options opts;
+      opts.storeUri = autodisc::store::defaultStoreUri(std::getenv("AUTODISC_STORE"));
+      if (!configFile.empty())
+        if (auto r = autodisc::server::loadConfig(configFile, opts); !r) return std::unexpected(r.error());
+      for (auto& [opt, apply] : given)
+        if (opt->count() > 0) apply(opts);
+      return opts;
+    };
+    auto configured = configure();
+    if (!configured) {
+      std::cerr << "autodisc serve: " << configured.error().message << '\n';
+      return 1;
+    }
+    auto& opts = *configured;
     if (checkOnly) {
       if (auto r = autodisc::server::checkOptions(opts); !r) {
         std::cerr << "autodisc serve: " << r.error().message << '\n';
@@ -143,7 +150,7 @@ int main(int argc, char** argv) {
       std::cout << "configuration OK\n";
       return 0;
     }
-    return autodisc::server::serve(opts);
+    return autodisc::server::serve(opts, configure);
   }
   if (docs->parsed()) {
     std::cout << autodisc::shell::cmdletReferenceMarkdown();

@@ -208,10 +208,32 @@ struct Metrics {
 class Service {
  public:
   Service(const Options& o)
-      : opts_(o), id_(hostId()), byAddress_(o.maxFailures, o.failureWindowSeconds),
+      : id_(hostId()), byAddress_(o.maxFailures, o.failureWindowSeconds),
         byAccount_(o.maxFailures, o.failureWindowSeconds) {}
 
-  const Options& opts() const { return opts_; }
+  // The settings that can change while running (SIGHUP), swapped as a whole.
+  struct Runtime {
+    Options opts;
+    std::vector<Cidr> networks;
+    bool useSites = false;
+  };
+  static Result<std::shared_ptr<const Runtime>> makeRuntime(const Options& o) {
+    auto rt = std::make_shared<Runtime>();
+    rt->opts = o;
+    for (auto& n : o.internalNetworks) {
+      if (text::iequals(n, "ad-sites")) {
+        rt->useSites = true;
+        continue;
+      }
+      auto c = parseCidr(n);
+      if (!c) return fail("--internal-network " + c.error().message);
+      rt->networks.push_back(*c);
+    }
+    if (o.auth != "anonymous" && o.auth != "basic") return fail("auth: '" + o.auth + "' is not anonymous or basic");
+    return std::shared_ptr<const Runtime>(std::move(rt));
+  }
+  std::shared_ptr<const Runtime> runtime() const { return runtime_.load(); }
+  void setRuntime(std::shared_ptr<const Runtime> rt) { runtime_.store(std::move(rt)); }
   std::shared_ptr<const model::Organization> snapshot() const { return snapshot_.load(); }
   void publish(model::Snapshot s) {
     snapshot_.store(std::move(s.org));
@@ -294,7 +316,8 @@ class Service {
     if (route != "/autodiscover/autodiscover.xml") return plain(req, http::status::not_found, "not found\n");
     auto org = snapshot();
     const model::Recipient* user = nullptr;
-    if (opts_.auth == "basic" && org) {
+    auto rt = runtime();
+    if (rt->opts.auth == "basic" && org) {
       auto who = authenticate(req, *org, client);
       if (auto* challenge = std::get_if<Response>(&who)) {
         note.outcome = "unauthorized";
@@ -307,7 +330,7 @@ class Service {
     res.set(http::field::content_type, "text/xml; charset=utf-8");
     res.set("X-SOAP-Enabled", "False");
     auto stamp = [this] { return protocol::ErrorStamp{timeOfDay(), id_}; };  // only error answers carry it
-    bool internal = org && isInternal(*org, client);
+    bool internal = org && isInternal(*rt, *org, client);
     if (req.method() != http::verb::post || !org) {
       metrics_.invalid++;
       note.outcome = "error:600";
@@ -417,8 +440,8 @@ class Service {
     return plain(req, http::status::not_found, "not found\n");
   }
 
-  bool isInternal(const model::Organization& org, const std::string& client) const {
-    if (networks_.empty() && !useSites_) return true;
+  static bool isInternal(const Runtime& rt, const model::Organization& org, const std::string& client) {
+    if (rt.networks.empty() && !rt.useSites) return true;
     auto ip = parseIpAddress(client);
     if (!ip) return false;
     if (ip->v6) {  // an IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d
@@ -430,22 +453,9 @@ class Service {
         ip = v4;
       }
     }
-    for (auto& n : networks_)
+    for (auto& n : rt.networks)
       if (n.contains(*ip)) return true;
-    return useSites_ && org.siteForAddress(*ip) != nullptr;
-  }
-
-  Result<void> setInternalNetworks(const std::vector<std::string>& list) {
-    for (auto& n : list) {
-      if (text::iequals(n, "ad-sites")) {
-        useSites_ = true;
-        continue;
-      }
-      auto c = parseCidr(n);
-      if (!c) return fail("--internal-network " + c.error().message);
-      networks_.push_back(*c);
-    }
-    return {};
+    return rt.useSites && org.siteForAddress(*ip) != nullptr;
   }
 
   static Response plain(const Request& req, http::status s, std::string body) {
@@ -457,14 +467,12 @@ class Service {
   }
 
  private:
-  Options opts_;
+  std::atomic<std::shared_ptr<const Runtime>> runtime_;
   std::string id_;
   std::atomic<std::shared_ptr<const model::Organization>> snapshot_;
   Metrics metrics_;
   Throttle byAddress_, byAccount_;
   AccessLog log_;
-  std::vector<Cidr> networks_;
-  bool useSites_ = false;
   std::mutex verifiedMutex_;
   std::unordered_set<std::string> verified_;  // digests of credentials checked recently
 };
@@ -479,15 +487,16 @@ net::awaitable<bool> exchange(Stream& stream, Service& svc, Kind kind) {
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(16 * 1024);
-    parser.body_limit(svc.opts().maxBodyBytes);
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(svc.opts().ioTimeoutSeconds));
+    auto rt = svc.runtime();
+    parser.body_limit(rt->opts.maxBodyBytes);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(rt->opts.ioTimeoutSeconds));
     boost::system::error_code ec;
     co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
     if (ec == http::error::body_limit) {
       svc.metrics().tooLarge++;
       Response res{http::status::payload_too_large, 11};
       res.set(http::field::connection, "close");
-      res.body() = "the request body is larger than " + std::to_string(svc.opts().maxBodyBytes) + " bytes\n";
+      res.body() = "the request body is larger than " + std::to_string(rt->opts.maxBodyBytes) + " bytes\n";
       res.prepare_payload();
       co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
       co_return true;
@@ -567,7 +576,7 @@ struct ConnectionSlot {
 net::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<TlsContexts> contexts, Service& svc) {
   ConnectionSlot slot(svc.metrics());
   beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), defaultContext(*contexts));
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(svc.opts().ioTimeoutSeconds));
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(svc.runtime()->opts.ioTimeoutSeconds));
   boost::system::error_code ec;
   co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
   if (ec) co_return;
@@ -599,7 +608,7 @@ net::awaitable<void> listen(tcp::acceptor& acceptor, ContextRef* ctx, Service& s
       if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
       continue;
     }
-    if (svc.metrics().openConnections >= svc.opts().maxConnections) {
+    if (svc.metrics().openConnections >= svc.runtime()->opts.maxConnections) {
       svc.metrics().refusedConnections++;
       boost::system::error_code ignored;
       socket.close(ignored);
@@ -676,16 +685,18 @@ Result<void> checkCertificate(const Options& o) {
   return {};
 }
 
-int serve(const Options& o) {
+int serve(const Options& o, std::function<Result<Options>()> reload) {
   auto store = store::openStore(o.storeUri);
   if (!store) {
     std::cerr << "autodisc serve: " << store.error().message << '\n';
     return 1;
   }
   Service svc(o);
-  if (auto r = svc.setInternalNetworks(o.internalNetworks); !r) {
-    std::cerr << "autodisc serve: " << r.error().message << '\n';
+  if (auto rt = Service::makeRuntime(o); !rt) {
+    std::cerr << "autodisc serve: " << rt.error().message << '\n';
     return 1;
+  } else {
+    svc.setRuntime(*rt);
   }
   if (!o.accessLog.empty())
     if (auto r = svc.log().open(o.accessLog); !r) {
@@ -760,20 +771,47 @@ int serve(const Options& o) {
     }
   });
 
-  // SIGHUP: read the certificate and key again; a bad pair is refused and the old one keeps serving.
+  // SIGHUP: read the configuration and the certificates again. What does not load is refused with a
+  // log line and the previous settings keep serving; listeners, the store and threads need a restart.
   net::signal_set hangups(ioc, SIGHUP);
+  Options current = o;
   std::function<void(boost::system::error_code, int)> onHup = [&](boost::system::error_code ec, int) {
     if (ec) return;
-    if (!o.https.empty()) {
-      auto c = makeContext();
-      if (c) {
-        ctx.store(*c);
-        std::cerr << "I-CERT-RELOADED " << o.certFiles.front() << std::endl;
-      } else {
-        std::cerr << "E-CERT-RELOAD-REFUSED " << c.error().message << " (the previous certificate keeps serving)"
+    Options next = current;
+    if (reload) {
+      auto r = reload();
+      if (!r) {
+        std::cerr << "E-CONFIG-RELOAD-REFUSED " << r.error().message << " (the previous configuration keeps serving)"
                   << std::endl;
+        hangups.async_wait(onHup);
+        return;
       }
+      next = *r;
     }
+    auto rt = Service::makeRuntime(next);
+    std::shared_ptr<TlsContexts> certs;
+    std::string problem;
+    if (!rt) problem = rt.error().message;
+    const char* event = "E-CONFIG-RELOAD-REFUSED ";
+    if (problem.empty() && !current.https.empty()) {
+      auto c = loadCertificates(next);
+      if (c) certs = *c;
+      else problem = c.error().message, event = "E-CERT-RELOAD-REFUSED ";
+    }
+    if (!problem.empty()) {
+      std::cerr << event << problem << " (the previous configuration and certificate keep serving)" << std::endl;
+      hangups.async_wait(onHup);
+      return;
+    }
+    if (next.https != current.https || next.http != current.http || next.admin != current.admin ||
+        next.storeUri != current.storeUri || next.threads != current.threads || next.accessLog != current.accessLog)
+      std::cerr << "W-CONFIG-NEEDS-RESTART listeners, store, threads and the access log change only at start"
+                << std::endl;
+    svc.setRuntime(*rt);
+    if (certs) ctx.store(certs);
+    current = next;
+    std::cerr << "I-CONFIG-RELOADED" << (certs ? " I-CERT-RELOADED " + next.certFiles.front() : std::string())
+              << std::endl;
     hangups.async_wait(onHup);
   };
   hangups.async_wait(onHup);

@@ -3,10 +3,12 @@
 // an immutable Snapshot that a background thread refreshes from the store.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "model/error.hpp"
 #include "model/organization.hpp"
 #include "store/store.hpp"
 
@@ -40,7 +42,8 @@ struct Options {
 
 // Runs until SIGTERM or SIGINT; returns the process exit status. Prints "listening NAME ADDR:PORT"
 // for each listener once it accepts connections.
-int serve(const Options& options);
+// `reload`, if given, reads the configuration again on SIGHUP (the file and the flags, as at start).
+int serve(const Options& options, std::function<Result<Options>()> reload = nullptr);
 
 // Whether the certificate chain and key can be served (as at start and on SIGHUP).
 Result<void> checkCertificate(const Options& options);

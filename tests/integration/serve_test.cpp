@@ -73,7 +73,8 @@ class Serve : public ::testing::Test {
       std::vector<std::string> args = {env("AUTODISC_BIN"), "serve", "--store", store_, "--https", httpsBind(),
                                        "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--cert",
                                        dir_.path() + "/server.pem", "--key", dir_.path() + "/server.key",
-                                       "--threads", "2", "--auth", authMode()};
+                                       "--threads", "2"};
+      if (!authMode().empty()) args.insert(args.end(), {"--auth", authMode()});
       for (auto& a : extraArgs()) args.push_back(a);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -462,6 +463,32 @@ TEST_F(ServeTwoCertificates, SniChoosesTheCertificateThatCoversTheName) {
   EXPECT_EQ(codeFor("autodiscover.fabrikam.com", dir_.path() + "/fabrikam/ca.pem"), "200");
   // A name neither covers gets the default certificate, which the client then rejects.
   EXPECT_NE(codeFor("autodiscover.fabrikam.com", dir_.path() + "/ca.pem"), "200");
+}
+
+// SIGHUP reads the configuration file again: a good one takes effect, a bad one is refused.
+class ServeReload : public Serve {
+ protected:
+  std::string authMode() const override { return ""; }  // from the file
+  void prepare() override { std::ofstream(config()) << "auth = \"anonymous\"\n"; }
+  std::vector<std::string> extraArgs() const override { return {"--config", config()}; }
+  std::string config() const { return dir_.path() + "/reload.toml"; }
+  int statusAfterReload() {
+    kill(pid_, SIGHUP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    return pox(poxBody("alice@contoso.com")).status;
+  }
+};
+
+TEST_F(ServeReload, AGoodFileTakesEffectAndABadOneIsRefused) {
+  EXPECT_EQ(pox(poxBody("alice@contoso.com")).status, 200);
+  std::ofstream(config()) << "auth = \"basic\"\n";
+  EXPECT_EQ(statusAfterReload(), 401) << "auth = basic should apply after SIGHUP";
+  std::ofstream(config()) << "auth = \"anonymous\"\nbogus = 1\n";
+  EXPECT_EQ(statusAfterReload(), 401) << "a refused file must leave the previous settings";
+  std::ifstream err(dir_.path() + "/serve.err");
+  std::string errors((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  EXPECT_NE(errors.find("I-CONFIG-RELOADED"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("E-CONFIG-RELOAD-REFUSED " + config() + ":2: unknown key 'bogus'"), std::string::npos) << errors;
 }
 
 }  // namespace
