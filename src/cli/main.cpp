@@ -81,8 +81,8 @@ int main(int argc, char** argv) {
       "serve",
       "Answer Autodiscover requests (POX for Outlook and ActiveSync) over HTTPS from the store, and the\n"
       "plain-HTTP redirect. Changes made with `autodisc shell` are picked up within a second. SIGTERM\n"
-      "stops accepting, finishes what is in flight and exits 0; SIGHUP reloads the certificate. Each\n"
-      "listener is printed when it is ready"
+      "stops accepting, finishes what is in flight and exits 0; SIGHUP reloads the configuration and\n"
+      "certificates. Each listener is printed when it is ready"
       " (\"listening https 127.0.0.1:8443\"); port 0 picks a free port.");
   // Flags go into `flags`; a --config file is read first and every flag given overrides its key.
   autodisc::server::Options flags;
