@@ -242,22 +242,20 @@ Answer resolve(const Organization& org, const Query& q) {
       if (u.oab.empty()) u.oab = second.oab;
       return u;
     };
-    if (q.internalClient && !oa->internalHostname.empty()) {
+    auto block = [&](const std::string& host, bool ssl, AuthMethod auth, const Urls& urlsToUse) {
       ProtocolSettings p;
-      p.server = oa->internalHostname;
-      p.ssl = oa->internalClientsRequireSsl;
-      p.authPackage = authPackage(oa->internalClientAuthenticationMethod, q.canHandleNegotiate);
-      fillUrls(p, prefer(internalUrls, externalUrls), org);
-      a.exHttpInternal = p;
-    }
-    if (!oa->externalHostname.empty()) {
-      ProtocolSettings p;
-      p.server = oa->externalHostname;
-      p.ssl = oa->externalClientsRequireSsl;
-      p.authPackage = authPackage(oa->externalClientAuthenticationMethod, q.canHandleNegotiate);
-      fillUrls(p, prefer(externalUrls, internalUrls), org);
-      a.exHttpExternal = p;
-    }
+      p.server = host;
+      p.ssl = ssl;
+      p.authPackage = authPackage(auth, q.canHandleNegotiate);
+      fillUrls(p, urlsToUse, org);
+      return p;
+    };
+    if (q.internalClient && !oa->internalHostname.empty())
+      a.exHttpInternal = block(oa->internalHostname, oa->internalClientsRequireSsl,
+                               oa->internalClientAuthenticationMethod, prefer(internalUrls, externalUrls));
+    if (!oa->externalHostname.empty())
+      a.exHttpExternal = block(oa->externalHostname, oa->externalClientsRequireSsl,
+                               oa->externalClientAuthenticationMethod, prefer(externalUrls, internalUrls));
   }
   return a;
 }

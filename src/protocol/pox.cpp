@@ -2,6 +2,8 @@
 
 #include <pugixml.hpp>
 
+#include <cstdio>
+#include <ctime>
 #include <tuple>
 
 #include "model/text.hpp"
@@ -201,6 +203,16 @@ PoxRequest parsePoxRequest(std::string_view body) {
   }
   r.error = PoxError::None;
   return r;
+}
+
+std::string errorTime(std::chrono::system_clock::time_point now) {
+  auto t = std::chrono::system_clock::to_time_t(now);
+  auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000 / 100;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%07lld", tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(ticks));
+  return buf;
 }
 
 std::string renderPoxError(PoxError e, const ErrorStamp& stamp) {

@@ -1,6 +1,7 @@
 #pragma once
 // The POX wire format (MS-OXDSCLI for Outlook, MS-ASCMD for ActiveSync "mobilesync"): parse a
 // request body into a Query; render an Answer, or a protocol error, as the response body.
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,9 @@ struct ErrorStamp {
   std::string time;  // HH:MM:SS.fffffff
   std::string id;    // decimal
 };
+
+// The Time attribute of an error answer for a moment given by the caller: HH:MM:SS.fffffff (UTC).
+std::string errorTime(std::chrono::system_clock::time_point t);
 
 std::string renderPox(const autodiscover::Answer& a, autodiscover::Schema schema, const ErrorStamp& stamp);
 std::string renderPoxError(PoxError e, const ErrorStamp& stamp);

@@ -44,16 +44,7 @@ using Response = http::response<http::string_body>;
 
 namespace {
 
-std::string timeOfDay() {
-  auto now = std::chrono::system_clock::now();
-  auto t = std::chrono::system_clock::to_time_t(now);
-  auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000 / 100;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%07lld", tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(ticks));
-  return buf;
-}
+std::string timeOfDay() { return protocol::errorTime(std::chrono::system_clock::now()); }
 
 std::string hostId() {
   char name[256] = {};

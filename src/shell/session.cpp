@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "model/schema.hpp"
+#include "protocol/pox.hpp"
 #include "model/text.hpp"
 
 namespace autodisc::shell {
@@ -164,17 +165,8 @@ Result<Bound> bindParameters(const Cmdlet& c, const Command& cmd) {
 }
 
 Session::Session(store::Store& store, std::function<std::uint64_t()> random)
-    : store_(store), random_(std::move(random)), clock_([] {
-        auto now = std::chrono::system_clock::now();
-        auto t = std::chrono::system_clock::to_time_t(now);
-        auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count() % 1000000000 / 100;
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%07lld", tm.tm_hour, tm.tm_min, tm.tm_sec,
-                      static_cast<long long>(ticks));
-        return std::string(buf);
-      }) {}
+    : store_(store), random_(std::move(random)),
+      clock_([] { return protocol::errorTime(std::chrono::system_clock::now()); }) {}
 
 Result<void> Session::open() {
   auto loaded = store_.read();
