@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "model/text.hpp"
+#include "protocol/xml_writer.hpp"
 
 namespace autodisc::protocol {
 
@@ -47,55 +48,7 @@ pugi::xml_node child(pugi::xml_node parent, std::string_view name) {
   return {};
 }
 
-// Writes the document straight into one string: no DOM, no temporaries (this is the hot path).
-class Writer {
- public:
-  Writer() {
-    out_.reserve(4096);
-    out_ = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
-  }
-  void open(std::string_view tag, std::string_view attrs = {}) {
-    indent();
-    out_ += '<';
-    out_ += tag;
-    out_ += attrs;
-    out_ += ">\n";
-    ++depth_;
-  }
-  void close(std::string_view tag) {
-    --depth_;
-    indent();
-    out_ += "</";
-    out_ += tag;
-    out_ += ">\n";
-  }
-  void leaf(std::string_view tag, std::string_view value, std::string_view attrs = {}) {
-    indent();
-    out_ += '<';
-    out_ += tag;
-    out_ += attrs;
-    out_ += '>';
-    appendEscaped(out_, value);
-    out_ += "</";
-    out_ += tag;
-    out_ += ">\n";
-  }
-  void optional(std::string_view tag, std::string_view value) {
-    if (!value.empty()) leaf(tag, value);
-  }
-  void empty(std::string_view tag) {
-    indent();
-    out_ += '<';
-    out_ += tag;
-    out_ += " />\n";
-  }
-  std::string take() { return std::move(out_); }
-
- private:
-  void indent() { out_.append(static_cast<std::size_t>(depth_) * 2, ' '); }
-  std::string out_;
-  int depth_ = 0;
-};
+using Writer = XmlWriter;
 
 std::string ns(std::string_view uri) { return " xmlns=\"" + std::string(uri) + "\""; }
 
@@ -134,31 +87,49 @@ void webSide(Writer& w, std::string_view side, std::string_view type, const auto
   w.close(side);
 }
 
-}  // namespace
+// The User element and the start of Account, as far as the protocol blocks.
+void outlookUser(Writer& w, std::string_view displayName, std::string_view legacyDn, std::string_view smtpAddress,
+                 std::string_view deploymentId) {
+  w.open("User");
+  w.leaf("DisplayName", displayName);
+  w.leaf("LegacyDN", legacyDn);
+  w.leaf("AutoDiscoverSMTPAddress", smtpAddress);
+  w.leaf("DeploymentId", deploymentId);
+  w.close("User");
+  w.open("Account");
+  w.leaf("AccountType", "email");
+  w.leaf("Action", "settings");
+  w.leaf("MicrosoftOnline", "False");
+}
 
-void appendEscaped(std::string& out, std::string_view s) {
-  std::size_t from = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char* rep = nullptr;
-    switch (s[i]) {
-      case '&': rep = "&amp;"; break;
-      case '<': rep = "&lt;"; break;
-      case '>': rep = "&gt;"; break;
-      case '"': rep = "&quot;"; break;
-      default: continue;
+// The protocol blocks of a settings answer, inside Account.
+void accountSettings(Writer& w, const Answer& a) {
+  if (a.mapiHttp) {
+    w.open("Protocol", " Type=\"mapiHttp\" Version=\"1\"");
+    for (auto [tag, in, ex] : {std::tuple{"MailStore", &a.mapiHttp->mailStoreInternal, &a.mapiHttp->mailStoreExternal},
+                               std::tuple{"AddressBook", &a.mapiHttp->addressBookInternal, &a.mapiHttp->addressBookExternal}}) {
+      if (in->empty() && ex->empty()) continue;
+      w.open(tag);
+      w.optional("InternalUrl", *in);
+      w.optional("ExternalUrl", *ex);
+      w.close(tag);
     }
-    out.append(s.substr(from, i - from));
-    out += rep;
-    from = i + 1;
+    w.close("Protocol");
   }
-  out.append(s.substr(from));
+  if (a.exch) protocolBlock(w, "EXCH", *a.exch, false);
+  if (a.expr) protocolBlock(w, "EXPR", *a.expr, true);
+  if (a.webInternal || a.webExternal) {
+    w.open("Protocol");
+    w.leaf("Type", "WEB");
+    if (a.webInternal) webSide(w, "Internal", "EXCH", *a.webInternal);
+    if (a.webExternal) webSide(w, "External", "EXPR", *a.webExternal);
+    w.close("Protocol");
+  }
+  if (a.exHttpInternal) protocolBlock(w, "EXHTTP", *a.exHttpInternal, true);
+  if (a.exHttpExternal) protocolBlock(w, "EXHTTP", *a.exHttpExternal, true);
 }
 
-std::string xmlEscape(std::string_view s) {
-  std::string out;
-  appendEscaped(out, s);
-  return out;
-}
+}  // namespace
 
 PoxRequest parsePoxRequest(std::string_view body) {
   PoxRequest r;
@@ -216,7 +187,13 @@ std::string errorTime(std::chrono::system_clock::time_point now) {
 }
 
 std::string renderPoxError(PoxError e, const ErrorStamp& stamp) {
-  Writer w;
+  std::string out;
+  renderPoxError(e, stamp, out);
+  return out;
+}
+
+void renderPoxError(PoxError e, const ErrorStamp& stamp, std::string& out) {
+  Writer w(out);
   w.open("Autodiscover", ns(kResponseNs));
   w.open("Response");
   w.open("Error", " Time=\"" + xmlEscape(stamp.time) + "\" Id=\"" + xmlEscape(stamp.id) + "\"");
@@ -226,11 +203,18 @@ std::string renderPoxError(PoxError e, const ErrorStamp& stamp) {
   w.close("Error");
   w.close("Response");
   w.close("Autodiscover");
-  return w.take();
+  return;
 }
 
 std::string renderPox(const Answer& a, Schema schema, const ErrorStamp& stamp) {
-  Writer w;
+  std::string out;
+  out.reserve(4096);
+  renderPox(a, schema, stamp, out);
+  return out;
+}
+
+void renderPox(const Answer& a, Schema schema, const ErrorStamp& stamp, std::string& out) {
+  Writer w(out);
   w.open("Autodiscover", ns(kResponseNs));
   if (schema == Schema::MobileSync) {
     w.open("Response", ns(kMobileResponseNs));
@@ -261,7 +245,7 @@ std::string renderPox(const Answer& a, Schema schema, const ErrorStamp& stamp) {
     w.close("Action");
     w.close("Response");
     w.close("Autodiscover");
-    return w.take();
+    return;
   }
   if (a.outcome == Outcome::Error) {
     w.open("Response");
@@ -272,7 +256,7 @@ std::string renderPox(const Answer& a, Schema schema, const ErrorStamp& stamp) {
     w.close("Error");
     w.close("Response");
     w.close("Autodiscover");
-    return w.take();
+    return;
   }
   w.open("Response", ns(kOutlookResponseNs));
   if (a.outcome == Outcome::RedirectAddr) {
@@ -281,44 +265,32 @@ std::string renderPox(const Answer& a, Schema schema, const ErrorStamp& stamp) {
     w.leaf("RedirectAddr", a.redirectAddr);
     w.close("Account");
   } else {
-    w.open("User");
-    w.leaf("DisplayName", a.displayName);
-    w.leaf("LegacyDN", a.legacyDn);
-    w.leaf("AutoDiscoverSMTPAddress", a.smtpAddress);
-    w.leaf("DeploymentId", a.deploymentId);
-    w.close("User");
-    w.open("Account");
-    w.leaf("AccountType", "email");
-    w.leaf("Action", "settings");
-    w.leaf("MicrosoftOnline", "False");
-    if (a.mapiHttp) {
-      w.open("Protocol", " Type=\"mapiHttp\" Version=\"1\"");
-      for (auto [tag, in, ex] : {std::tuple{"MailStore", &a.mapiHttp->mailStoreInternal, &a.mapiHttp->mailStoreExternal},
-                                 std::tuple{"AddressBook", &a.mapiHttp->addressBookInternal, &a.mapiHttp->addressBookExternal}}) {
-        if (in->empty() && ex->empty()) continue;
-        w.open(tag);
-        w.optional("InternalUrl", *in);
-        w.optional("ExternalUrl", *ex);
-        w.close(tag);
-      }
-      w.close("Protocol");
-    }
-    if (a.exch) protocolBlock(w, "EXCH", *a.exch, false);
-    if (a.expr) protocolBlock(w, "EXPR", *a.expr, true);
-    if (a.webInternal || a.webExternal) {
-      w.open("Protocol");
-      w.leaf("Type", "WEB");
-      if (a.webInternal) webSide(w, "Internal", "EXCH", *a.webInternal);
-      if (a.webExternal) webSide(w, "External", "EXPR", *a.webExternal);
-      w.close("Protocol");
-    }
-    if (a.exHttpInternal) protocolBlock(w, "EXHTTP", *a.exHttpInternal, true);
-    if (a.exHttpExternal) protocolBlock(w, "EXHTTP", *a.exHttpExternal, true);
+    outlookUser(w, a.displayName, a.legacyDn, a.smtpAddress, a.deploymentId);
+    accountSettings(w, a);
     w.close("Account");
   }
   w.close("Response");
   w.close("Autodiscover");
-  return w.take();
+}
+
+void renderPoxSettingsStart(std::string& out, std::string_view displayName, std::string_view legacyDn,
+                            std::string_view smtpAddress, std::string_view deploymentId) {
+  Writer w(out);
+  w.open("Autodiscover", ns(kResponseNs));
+  w.open("Response", ns(kOutlookResponseNs));
+  outlookUser(w, displayName, legacyDn, smtpAddress, deploymentId);
+}
+
+void renderPoxAccountSettings(const Answer& a, std::string& out) {
+  auto w = Writer::fragment(out, 3);
+  accountSettings(w, a);
+}
+
+void renderPoxSettingsEnd(std::string& out) {
+  auto w = Writer::fragment(out, 3);
+  w.close("Account");
+  w.close("Response");
+  w.close("Autodiscover");
 }
 
 }  // namespace autodisc::protocol

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "autodiscover/resolve.hpp"
+#include "protocol/xml_writer.hpp"
 
 namespace autodisc::protocol {
 
@@ -43,8 +44,16 @@ std::string errorTime(std::chrono::system_clock::time_point t);
 
 std::string renderPox(const autodiscover::Answer& a, autodiscover::Schema schema, const ErrorStamp& stamp);
 std::string renderPoxError(PoxError e, const ErrorStamp& stamp);
+// The same, appended to `out` (the service reuses one buffer per connection).
+void renderPox(const autodiscover::Answer& a, autodiscover::Schema schema, const ErrorStamp& stamp, std::string& out);
+void renderPoxError(PoxError e, const ErrorStamp& stamp, std::string& out);
 
-std::string xmlEscape(std::string_view s);
-void appendEscaped(std::string& out, std::string_view s);  // xmlEscape, appended
+// An Outlook settings answer in three parts, which renderPox writes one after the other: the start
+// (declaration, User, the start of Account), the protocol blocks, the end. PoxCache keeps the blocks.
+void renderPoxSettingsStart(std::string& out, std::string_view displayName, std::string_view legacyDn,
+                            std::string_view smtpAddress, std::string_view deploymentId);
+void renderPoxAccountSettings(const autodiscover::Answer& a, std::string& out);
+void renderPoxSettingsEnd(std::string& out);
+
 
 }  // namespace autodisc::protocol

@@ -31,6 +31,8 @@
 #include "autodiscover/resolve.hpp"
 #include "model/text.hpp"
 #include "protocol/pox.hpp"
+#include "protocol/pox_cache.hpp"
+#include "server/http_message.hpp"
 
 namespace autodisc::server {
 
@@ -39,8 +41,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
 
 namespace {
 
@@ -52,14 +52,19 @@ std::string hostId() {
   return std::to_string(static_cast<std::uint32_t>(text::ihash(name)));
 }
 
-std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
-
 // The path without query, lower case, without a trailing '/'.
 std::string routeOf(std::string_view target) {
   auto q = target.find('?');
   std::string p = text::toLower(target.substr(0, q));
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   return p;
+}
+
+// Whether the path (without query, trailing '/' ignored) is `route`, without regard to case.
+bool routeIs(std::string_view target, std::string_view route) {
+  auto path = target.substr(0, target.find('?'));
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return text::iequals(path, route);
 }
 
 Result<tcp::endpoint> parseEndpoint(const std::string& s) {
@@ -177,20 +182,28 @@ struct Metrics {
   static constexpr std::array<double, 10> kBuckets = {0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250};
   std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> latency{};
   std::atomic<std::uint64_t> latencyCount{0}, latencyMicros{0};
-  std::mutex statusMutex;
-  std::map<std::pair<std::string, unsigned>, std::uint64_t> byStatus;
-  void observe(const char* endpoint, unsigned status, std::chrono::microseconds took, bool pox) {
-    {
-      std::lock_guard lock(statusMutex);
-      ++byStatus[{endpoint, status}];
-    }
+  static constexpr std::array<const char*, 3> kListeners = {"https", "http", "admin"};
+  static constexpr std::array<unsigned, 16> kStatuses = {200, 302, 400, 401, 403, 404, 405, 408,
+                                                         411, 413, 415, 429, 431, 500, 503, 0};
+  std::array<std::array<std::atomic<std::uint64_t>, kStatuses.size()>, kListeners.size()> byStatus{};
+  void observe(int listener, unsigned status, std::chrono::microseconds took, bool pox) {
+    std::size_t s = 0;
+    while (s + 1 < kStatuses.size() && kStatuses[s] != status) ++s;  // the last slot: any other status
+    byStatus[static_cast<std::size_t>(listener)][s].fetch_add(1, std::memory_order_relaxed);
     if (!pox) return;
     double ms = static_cast<double>(took.count()) / 1000.0;
     std::size_t i = 0;
     while (i < kBuckets.size() && ms > kBuckets[i]) ++i;
-    latency[i]++;
-    latencyCount++;
-    latencyMicros += static_cast<std::uint64_t>(took.count());
+    latency[i].fetch_add(1, std::memory_order_relaxed);
+    latencyCount.fetch_add(1, std::memory_order_relaxed);
+    latencyMicros.fetch_add(static_cast<std::uint64_t>(took.count()), std::memory_order_relaxed);
+  }
+  // Calls f(listener, status, count) for every count that is not zero; status 0 is "any other".
+  template <class F>
+  void eachStatus(F&& f) const {
+    for (std::size_t l = 0; l < kListeners.size(); ++l)
+      for (std::size_t s = 0; s < kStatuses.size(); ++s)
+        if (auto n = byStatus[l][s].load(std::memory_order_relaxed)) f(kListeners[l], kStatuses[s], n);
   }
   std::atomic<std::uint64_t> snapshotVersion{0};
   std::atomic<std::int64_t> snapshotLoadedAt{0};
@@ -223,11 +236,32 @@ class Service {
     if (o.auth != "anonymous" && o.auth != "basic") return fail("auth: '" + o.auth + "' is not anonymous or basic");
     return std::shared_ptr<const Runtime>(std::move(rt));
   }
+
+  // What one worker thread answers from: its own references to the current snapshot and settings,
+  // taken again only when either has changed (a shared counter read per request, no shared writes).
+  struct View {
+    std::uint64_t generation = ~std::uint64_t{0};
+    std::shared_ptr<const model::Organization> org;
+    std::shared_ptr<const Runtime> rt;
+    protocol::PoxCache pox;  // this thread's rendered protocol blocks, for v.org
+  };
+  void refresh(View& v) const {
+    auto g = generation_.load(std::memory_order_acquire);
+    if (g == v.generation) return;
+    v.generation = g;
+    v.org = snapshot_.load();
+    v.rt = runtime_.load();
+  }
+
   std::shared_ptr<const Runtime> runtime() const { return runtime_.load(); }
-  void setRuntime(std::shared_ptr<const Runtime> rt) { runtime_.store(std::move(rt)); }
+  void setRuntime(std::shared_ptr<const Runtime> rt) {
+    runtime_.store(std::move(rt));
+    generation_.fetch_add(1, std::memory_order_release);
+  }
   std::shared_ptr<const model::Organization> snapshot() const { return snapshot_.load(); }
   void publish(model::Snapshot s) {
     snapshot_.store(std::move(s.org));
+    generation_.fetch_add(1, std::memory_order_release);
     metrics_.snapshotVersion = s.version;
     metrics_.snapshotLoadedAt = std::chrono::duration_cast<std::chrono::seconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
@@ -237,27 +271,27 @@ class Service {
   AccessLog& log() { return log_; }
   std::atomic<bool> draining{false};
 
-  // With --auth basic: the recipient the credentials belong to, or a 401 to send.
-  std::variant<const model::Recipient*, Response> authenticate(const Request& req, const model::Organization& org,
-                                                               const std::string& client) {
-    auto challenge = [&] {
-      Response res{http::status::unauthorized, req.version()};
-      res.set(http::field::www_authenticate, "Basic realm=\"autodisc\"");
-      res.set("X-SOAP-Enabled", "False");
-      res.prepare_payload();
-      return res;
-    };
-    std::string header(sv(req[http::field::authorization]));
-    if (!text::istartsWith(header, "Basic ")) return challenge();
-    auto decoded = base64Decode(text::trim(std::string_view(header).substr(6)));
+  static void challenge(Reply& res) {
+    res.status = 401;
+    res.header("WWW-Authenticate", "Basic realm=\"autodisc\"");
+    res.header("X-SOAP-Enabled", "False");
+    res.body.clear();
+  }
+
+  // With --auth basic: the recipient the credentials belong to, or null after writing a 401 to `res`.
+  const model::Recipient* authenticate(const HttpRequest& req, const model::Organization& org, const std::string& client,
+                                       Reply& res) {
+    std::string_view header = req.header("Authorization");
+    if (!text::istartsWith(header, "Basic ")) return challenge(res), nullptr;
+    auto decoded = base64Decode(text::trim(header.substr(6)));
     auto colon = decoded.find(':');
-    if (colon == std::string::npos) return challenge();
+    if (colon == std::string::npos) return challenge(res), nullptr;
     std::string user = decoded.substr(0, colon), password = decoded.substr(colon + 1);
     if (auto slash = user.find('\\'); slash != std::string::npos) user = user.substr(slash + 1);  // DOMAIN\alias
     std::string account = "account:" + text::toLower(user);
     if (byAddress_.blocked("ip:" + client) || byAccount_.blocked(account)) {
       metrics_.throttled++;
-      return challenge();
+      return challenge(res), nullptr;
     }
     const model::Recipient* r = org.recipientByAddress(user);
     if (!r) r = org.recipientByAlias(user);
@@ -284,17 +318,17 @@ class Service {
       metrics_.authFailures++;
       byAddress_.fail("ip:" + client);
       byAccount_.fail(account);
-      return challenge();
+      return challenge(res), nullptr;
     }
     return r;
   }
 
   // The address in a Basic user name (an address, or an alias made into the primary address), for
   // phones that leave EMailAddress out of a MobileSync request. Empty when there is none.
-  static std::string basicUserAddress(const Request& req, const model::Organization& org) {
-    std::string header(sv(req[http::field::authorization]));
+  static std::string basicUserAddress(const HttpRequest& req, const model::Organization& org) {
+    std::string_view header = req.header("Authorization");
     if (!text::istartsWith(header, "Basic ")) return {};
-    auto decoded = base64Decode(text::trim(std::string_view(header).substr(6)));
+    auto decoded = base64Decode(text::trim(header.substr(6)));
     std::string user = decoded.substr(0, decoded.find(':'));
     if (auto slash = user.find('\\'); slash != std::string::npos) user = user.substr(slash + 1);
     if (user.find('@') != std::string::npos) return user;
@@ -302,96 +336,92 @@ class Service {
     return {};
   }
 
-  Response handleHttps(const Request& req, const std::string& client, LogNote& note) {
-    auto route = routeOf(sv(req.target()));
-    if (route != "/autodiscover/autodiscover.xml") return plain(req, http::status::not_found, "not found\n");
-    auto org = snapshot();
+  void handleHttps(const HttpRequest& req, View& v, const std::string& client, Reply& res, LogNote& note) {
+    if (!routeIs(req.target, "/autodiscover/autodiscover.xml")) return plain(res, 404, "not found\n");
+    const model::Organization* org = v.org.get();
+    const Runtime& rt = *v.rt;
     const model::Recipient* user = nullptr;
-    auto rt = runtime();
-    if (rt->opts.auth == "basic" && org) {
-      auto who = authenticate(req, *org, client);
-      if (auto* challenge = std::get_if<Response>(&who)) {
+    if (rt.opts.auth == "basic" && org) {
+      user = authenticate(req, *org, client, res);
+      if (!user) {
         note.outcome = "unauthorized";
-        return std::move(*challenge);
+        return;
       }
-      user = std::get<const model::Recipient*>(who);
       note.user = std::string(user->primarySmtpAddress());
     }
-    Response res{http::status::ok, req.version()};
-    res.set(http::field::content_type, "text/xml; charset=utf-8");
-    res.set("X-SOAP-Enabled", "False");
+    res.status = 200;
+    res.contentType = "text/xml; charset=utf-8";
+    res.header("X-SOAP-Enabled", "False");
     auto stamp = [this] { return protocol::ErrorStamp{timeOfDay(), id_}; };  // only error answers carry it
-    bool internal = org && isInternal(*rt, *org, client);
-    if (req.method() != http::verb::post || !org) {
+    bool internal = org && isInternal(rt, *org, client);
+    if (req.method != http::verb::post || !org) {
       metrics_.invalid++;
       note.outcome = "error:600";
-      res.body() = protocol::renderPoxError(protocol::PoxError::InvalidRequest, stamp());
-    } else {
-      auto parsed = protocol::parsePoxRequest(req.body());
-      if (parsed.error != protocol::PoxError::None) {
-        metrics_.invalid++;
-        note.outcome = "error:" + std::to_string(static_cast<int>(parsed.error));
-        res.body() = protocol::renderPoxError(parsed.error, stamp());
-      } else {
-        auto query = parsed.query;
-        query.internalClient = internal;
-        if (parsed.addressMissing) query.emailAddress = basicUserAddress(req, *org);
-        // What the client says it can handle (MS-OXDSCLI 2.2.2): gated exactly as Exchange gates them.
-        std::string_view caps = sv(req["X-ClientCanHandle"]);
-        for (auto part : text::split(caps, ',')) {
-          auto cap = text::trim(part);
-          if (text::iequals(cap, "Negotiate")) query.canHandleNegotiate = true;
-          if (text::iequals(cap, "ExHttpInfo")) query.canHandleExHttp = true;
-        }
-        std::string mapi(text::trim(sv(req["X-MapiHttpCapability"])));
-        if (!mapi.empty() && mapi.size() < 4 && std::all_of(mapi.begin(), mapi.end(), ::isdigit))
-          query.mapiHttpVersion = std::stoi(mapi);
-        autodiscover::Answer answer;
-        // A user may ask only about its own addresses: anything else is answered as an unknown address.
-        bool allowed = !user || user == (query.legacyDn.empty() ? org->recipientByAddress(query.emailAddress)
-                                                                : org->recipientByLegacyDn(query.legacyDn));
-        if (allowed) {
-          answer = autodiscover::resolve(*org, query);
-        } else {
-          answer.failure = autodiscover::Failure::AddressNotFound;
-          answer.requestedAddress = query.emailAddress;
-        }
-        switch (answer.outcome) {
-          case autodiscover::Outcome::Settings: metrics_.settings++; note.outcome = "settings"; break;
-          case autodiscover::Outcome::RedirectAddr: metrics_.redirects++; note.outcome = "redirectAddr"; break;
-          case autodiscover::Outcome::Error: metrics_.errors++; note.outcome = "error:500"; break;
-        }
-        res.body() = protocol::renderPox(answer, parsed.query.schema,
-                                         answer.outcome == autodiscover::Outcome::Error ? stamp() : protocol::ErrorStamp{});
-      }
+      protocol::renderPoxError(protocol::PoxError::InvalidRequest, stamp(), res.body);
+      return;
     }
-    res.prepare_payload();
-    return res;
+    auto parsed = protocol::parsePoxRequest(req.body);
+    if (parsed.error != protocol::PoxError::None) {
+      metrics_.invalid++;
+      note.outcome = parsed.error == protocol::PoxError::ProviderUnavailable ? "error:601" : "error:600";
+      protocol::renderPoxError(parsed.error, stamp(), res.body);
+      return;
+    }
+    auto& query = parsed.query;
+    query.internalClient = internal;
+    if (parsed.addressMissing) query.emailAddress = basicUserAddress(req, *org);
+    // What the client says it can handle (MS-OXDSCLI 2.2.2): gated exactly as Exchange gates them.
+    for (auto part : text::split(req.header("X-ClientCanHandle"), ',')) {
+      auto cap = text::trim(part);
+      if (text::iequals(cap, "Negotiate")) query.canHandleNegotiate = true;
+      if (text::iequals(cap, "ExHttpInfo")) query.canHandleExHttp = true;
+    }
+    std::string_view mapi = text::trim(req.header("X-MapiHttpCapability"));
+    if (!mapi.empty() && mapi.size() < 4 && std::all_of(mapi.begin(), mapi.end(), ::isdigit))
+      query.mapiHttpVersion = std::stoi(std::string(mapi));
+    autodiscover::Answer answer;
+    // A user may ask only about its own addresses: anything else is answered as an unknown address.
+    bool allowed = !user || user == (query.legacyDn.empty() ? org->recipientByAddress(query.emailAddress)
+                                                            : org->recipientByLegacyDn(query.legacyDn));
+    if (allowed && v.pox.render(v.org, query, res.body)) {
+      metrics_.settings++;
+      note.outcome = "settings";
+      return;
+    }
+    if (allowed) {
+      answer = autodiscover::resolve(*org, query);
+    } else {
+      answer.failure = autodiscover::Failure::AddressNotFound;
+      answer.requestedAddress = query.emailAddress;
+    }
+    switch (answer.outcome) {
+      case autodiscover::Outcome::Settings: metrics_.settings++; note.outcome = "settings"; break;
+      case autodiscover::Outcome::RedirectAddr: metrics_.redirects++; note.outcome = "redirectAddr"; break;
+      case autodiscover::Outcome::Error: metrics_.errors++; note.outcome = "error:500"; break;
+    }
+    protocol::renderPox(answer, query.schema,
+                        answer.outcome == autodiscover::Outcome::Error ? stamp() : protocol::ErrorStamp{}, res.body);
   }
 
   // Plain HTTP serves only the redirect method, and never takes credentials.
-  Response handleHttp(const Request& req) {
-    auto route = routeOf(sv(req.target()));
-    if (route != "/autodiscover/autodiscover.xml") return plain(req, http::status::not_found, "not found\n");
-    if (req.method() != http::verb::get)
-      return plain(req, http::status::method_not_allowed, "only GET is answered over plain HTTP\n");
-    std::string host(sv(req[http::field::host]));
+  void handleHttp(const HttpRequest& req, Reply& res) {
+    if (!routeIs(req.target, "/autodiscover/autodiscover.xml")) return plain(res, 404, "not found\n");
+    if (req.method != http::verb::get) return plain(res, 405, "only GET is answered over plain HTTP\n");
+    std::string host(req.header("Host"));
     if (auto colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos)
       host = host.substr(0, colon);
-    if (host.empty() || !isHostName(host)) return plain(req, http::status::bad_request, "a Host header is required\n");
-    Response res{http::status::found, req.version()};
-    res.set(http::field::location, "https://" + text::toLower(host) + "/Autodiscover/Autodiscover.xml");
-    res.prepare_payload();
+    if (host.empty() || !isHostName(host)) return plain(res, 400, "a Host header is required\n");
+    res.status = 302;
+    res.header("Location", "https://" + text::toLower(host) + "/Autodiscover/Autodiscover.xml");
     metrics_.redirects++;
-    return res;
   }
 
-  Response handleAdmin(const Request& req) {
-    auto route = routeOf(sv(req.target()));
-    if (route == "/healthz") return plain(req, http::status::ok, "ok\n");
+  void handleAdmin(const HttpRequest& req, Reply& res) {
+    auto route = routeOf(req.target);
+    if (route == "/healthz") return plain(res, 200, "ok\n");
     if (route == "/readyz") {
       bool ready = snapshot() != nullptr && !draining;
-      return plain(req, ready ? http::status::ok : http::status::service_unavailable, ready ? "ready\n" : "not ready\n");
+      return plain(res, ready ? 200 : 503, ready ? "ready\n" : "not ready\n");
     }
     if (route == "/metrics") {
       std::string m;
@@ -405,11 +435,9 @@ class Service {
       line("autodisc_connections_open", static_cast<std::uint64_t>(std::max<std::int64_t>(0, metrics_.openConnections)));
       line("autodisc_connections_refused_total", metrics_.refusedConnections);
       m += "# TYPE autodisc_http_responses_total counter\n";
-      {
-        std::lock_guard lock(metrics_.statusMutex);
-        for (auto& [k, v] : metrics_.byStatus)
-          line("autodisc_http_responses_total{listener=\"" + k.first + "\",status=\"" + std::to_string(k.second) + "\"}", v);
-      }
+      metrics_.eachStatus([&](const char* listener, unsigned status, std::uint64_t n) {
+        line(std::string("autodisc_http_responses_total{listener=\"") + listener + "\",status=\"" + (status ? std::to_string(status) : std::string("other")) + "\"}", n);
+      });
       m += "# TYPE autodisc_pox_duration_seconds histogram\n";
       std::uint64_t cumulative = 0;
       for (std::size_t i = 0; i <= Metrics::kBuckets.size(); ++i) {
@@ -426,9 +454,9 @@ class Service {
       m += "# TYPE autodisc_snapshot_version gauge\n";
       line("autodisc_snapshot_version", metrics_.snapshotVersion);
       line("autodisc_snapshot_loaded_timestamp_seconds", static_cast<std::uint64_t>(metrics_.snapshotLoadedAt.load()));
-      return plain(req, http::status::ok, m);
+      return plain(res, 200, m);
     }
-    return plain(req, http::status::not_found, "not found\n");
+    return plain(res, 404, "not found\n");
   }
 
   static bool isInternal(const Runtime& rt, const model::Organization& org, const std::string& client) {
@@ -449,18 +477,17 @@ class Service {
     return rt.useSites && org.siteForAddress(*ip) != nullptr;
   }
 
-  static Response plain(const Request& req, http::status s, std::string body) {
-    Response res{s, req.version()};
-    res.set(http::field::content_type, "text/plain; charset=utf-8");
-    res.body() = std::move(body);
-    res.prepare_payload();
-    return res;
+  static void plain(Reply& res, unsigned status, std::string_view body) {
+    res.status = status;
+    res.contentType = "text/plain; charset=utf-8";
+    res.body.assign(body);
   }
 
  private:
   std::atomic<std::shared_ptr<const Runtime>> runtime_;
   std::string id_;
   std::atomic<std::shared_ptr<const model::Organization>> snapshot_;
+  std::atomic<std::uint64_t> generation_{0};
   Metrics metrics_;
   Throttle byAddress_, byAccount_;
   AccessLog log_;
@@ -470,84 +497,180 @@ class Service {
 
 enum class Kind { Https, Http, Admin };
 
+// A connection's deadline, in its worker's list; the worker's sweeper closes the sockets of those
+// past it once a second. Cheaper than a timer armed and cancelled around every read and write.
+struct Deadline {
+  Deadline* prev = nullptr;
+  Deadline* next = nullptr;
+  std::chrono::steady_clock::time_point at = std::chrono::steady_clock::time_point::max();
+  tcp::socket* socket = nullptr;
+  void in(std::chrono::seconds s) { at = std::chrono::steady_clock::now() + s; }
+};
+
+// One thread: its io_context, its connections' deadlines and its view of the snapshot. Everything
+// here is touched only by that thread.
+struct Worker {
+  Deadline head;  // sentinel of a circular list
+  Service::View view;
+  net::io_context ioc{1};  // last: destroyed first, with the connections still in it
+  Worker() { head.prev = head.next = &head; }
+  void link(Deadline& d) {
+    d.next = head.next;
+    d.prev = &head;
+    head.next->prev = &d;
+    head.next = &d;
+  }
+  static void unlink(Deadline& d) {
+    d.prev->next = d.next;
+    d.next->prev = d.prev;
+  }
+  void sweep() {
+    auto now = std::chrono::steady_clock::now();
+    for (Deadline* d = head.next; d != &head; d = d->next)
+      if (d->at <= now && d->socket->is_open()) {
+        boost::system::error_code ignored;
+        d->socket->close(ignored);
+      }
+  }
+};
+
+// A connection's state and buffers, kept across its requests.
+struct Connection {
+  Worker& worker;
+  Service& svc;
+  tcp::socket& socket;
+  Deadline deadline;
+  std::string client;  // the peer's address
+  std::string local;   // our address, for the access log
+  unsigned short localPort = 0;
+  beast::flat_buffer in;
+  HttpRequest req;
+  Reply reply;
+  std::string out;
+  Connection(Worker& w, Service& s, tcp::socket& sock) : worker(w), svc(s), socket(sock) {
+    deadline.socket = &sock;
+    worker.link(deadline);
+    boost::system::error_code ec;
+    auto peer = sock.remote_endpoint(ec);
+    if (!ec) client = peer.address().to_string();
+    auto self = sock.local_endpoint(ec);
+    if (!ec) local = self.address().to_string(), localPort = self.port();
+    svc.metrics().openConnections++;
+  }
+  ~Connection() {
+    Worker::unlink(deadline);
+    svc.metrics().openConnections--;
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+};
+
+// Reads one request into c.req. An error: the peer went away, a limit was passed, or it timed out.
+template <class Stream>
+net::awaitable<boost::system::error_code> readRequest(Stream& stream, Connection& c, std::size_t maxBody,
+                                                      std::chrono::seconds timeout) {
+  RequestParser parser(c.req);
+  parser.eager(true);
+  parser.header_limit(16 * 1024);
+  parser.body_limit(maxBody);
+  boost::system::error_code ec;
+  for (;;) {
+    if (c.in.size() > 0) {
+      auto used = parser.put(c.in.data(), ec);
+      c.in.consume(used);
+      if (ec == http::error::need_more) ec = {};
+      else if (ec) co_return ec;
+      if (parser.is_done()) co_return ec;
+      if (used > 0 && c.in.size() > 0) continue;
+    }
+    c.deadline.in(timeout);
+    auto n = co_await stream.async_read_some(c.in.prepare(16 * 1024), net::redirect_error(net::use_awaitable, ec));
+    c.in.commit(n);
+    if (ec) {
+      if (ec == net::error::eof && parser.got_some()) {
+        boost::system::error_code ignored;
+        parser.put_eof(ignored);
+        if (parser.is_done()) co_return boost::system::error_code{};
+      }
+      co_return ec;
+    }
+  }
+}
+
+template <class Stream>
+net::awaitable<boost::system::error_code> send(Stream& stream, Connection& c, bool keepAlive, std::chrono::seconds timeout) {
+  c.out.clear();
+  serialize(c.reply, c.req.version, keepAlive, c.out);
+  c.deadline.in(timeout);
+  boost::system::error_code ec;
+  co_await net::async_write(stream, net::buffer(c.out), net::redirect_error(net::use_awaitable, ec));
+  co_return ec;
+}
+
+void writeAccessLog(Connection& c, const LogNote& note, std::chrono::steady_clock::time_point started) {
+  auto now = std::chrono::system_clock::now();
+  auto t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  std::string_view target = c.req.target;
+  c.svc.log().write(std::string(when) + " " + AccessLog::field(c.local) + " " + AccessLog::field(c.req.methodText) + " " +
+                    AccessLog::field(target.substr(0, target.find('?'))) + " " +
+                    (c.local.empty() ? std::string("-") : std::to_string(c.localPort)) + " " +
+                    AccessLog::field(note.user) + " " + AccessLog::field(c.client) + " " +
+                    AccessLog::field(c.req.header("User-Agent")) + " " + std::to_string(c.reply.status) + " " +
+                    std::to_string(ms) + " " + AccessLog::field(note.outcome));
+}
+
 // Serves requests on one connection. Returns true when the peer may still be sending a body that
 // was refused unread: the caller then drains the socket briefly so that the answer is not lost to a reset.
 template <class Stream>
-net::awaitable<bool> exchange(Stream& stream, Service& svc, Kind kind) {
-  beast::flat_buffer buffer;
+net::awaitable<bool> exchange(Stream& stream, Connection& c, Kind kind) {
+  Service& svc = c.svc;
   for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(16 * 1024);
-    auto rt = svc.runtime();
-    parser.body_limit(rt->opts.maxBodyBytes);
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(rt->opts.ioTimeoutSeconds));
-    boost::system::error_code ec;
-    co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
-    if (ec == http::error::body_limit) {
-      svc.metrics().tooLarge++;
-      Response res{http::status::payload_too_large, 11};
-      res.set(http::field::connection, "close");
-      res.body() = "the request body is larger than " + std::to_string(rt->opts.maxBodyBytes) + " bytes\n";
-      res.prepare_payload();
-      co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
-      co_return true;
-    }
-    if (ec == http::error::header_limit) {
-      Response res{http::status::request_header_fields_too_large, 11};
-      res.set(http::field::connection, "close");
-      res.prepare_payload();
-      co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+    svc.refresh(c.worker.view);
+    const auto& opts = c.worker.view.rt->opts;
+    std::chrono::seconds timeout(opts.ioTimeoutSeconds);
+    auto ec = co_await readRequest(stream, c, opts.maxBodyBytes, timeout);
+    c.reply.clear();
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      bool body = ec == http::error::body_limit;
+      if (body) svc.metrics().tooLarge++;
+      c.reply.status = body ? 413 : 431;
+      c.reply.close = true;
+      if (body) c.reply.body = "the request body is larger than " + std::to_string(opts.maxBodyBytes) + " bytes\n";
+      co_await send(stream, c, false, timeout);
       co_return true;
     }
     if (ec) co_return false;
-    const Request& req = parser.get();
-    std::string client;
-    {
-      boost::system::error_code pe;
-      auto ep = beast::get_lowest_layer(stream).socket().remote_endpoint(pe);
-      if (!pe) client = ep.address().to_string();
-    }
+    svc.refresh(c.worker.view);  // the snapshot may have moved on while the request was read
     auto started = std::chrono::steady_clock::now();
     LogNote note;
-    Response res = kind == Kind::Https ? svc.handleHttps(req, client, note)
-                   : kind == Kind::Http ? svc.handleHttp(req)
-                                        : svc.handleAdmin(req);
-    svc.metrics().observe(kind == Kind::Https ? "https" : kind == Kind::Http ? "http" : "admin", res.result_int(),
+    switch (kind) {
+      case Kind::Https: svc.handleHttps(c.req, c.worker.view, c.client, c.reply, note); break;
+      case Kind::Http: svc.handleHttp(c.req, c.reply); break;
+      case Kind::Admin: svc.handleAdmin(c.req, c.reply); break;
+    }
+    svc.metrics().observe(static_cast<int>(kind), c.reply.status,
                           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started),
                           kind == Kind::Https);
-    if (kind != Kind::Admin && svc.log().enabled()) {
-      boost::system::error_code le;
-      auto local = beast::get_lowest_layer(stream).socket().local_endpoint(le);
-      auto now = std::chrono::system_clock::now();
-      auto t = std::chrono::system_clock::to_time_t(now);
-      std::tm tm{};
-      gmtime_r(&t, &tm);
-      char when[32];
-      std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-      auto target = sv(req.target());
-      svc.log().write(std::string(when) + " " + AccessLog::field(le ? "" : local.address().to_string()) + " " +
-                      AccessLog::field(sv(req.method_string())) + " " +
-                      AccessLog::field(target.substr(0, target.find('?'))) + " " +
-                      (le ? std::string("-") : std::to_string(local.port())) + " " + AccessLog::field(note.user) +
-                      " " + AccessLog::field(client) + " " + AccessLog::field(sv(req[http::field::user_agent])) + " " +
-                      std::to_string(res.result_int()) + " " + std::to_string(ms) + " " + AccessLog::field(note.outcome));
-    }
-    bool keep = req.keep_alive() && !svc.draining;
-    res.keep_alive(keep);
-    co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
+    if (kind != Kind::Admin && svc.log().enabled()) writeAccessLog(c, note, started);
+    bool keep = c.req.keepAlive && !c.reply.close && !svc.draining;
+    ec = co_await send(stream, c, keep, timeout);
     if (ec || !keep) co_return false;
   }
 }
 
 // Closes our side and discards what the peer still sends, for at most a second and 1 MiB.
-net::awaitable<void> drain(beast::tcp_stream& tcp) {
+net::awaitable<void> drain(Connection& c) {
   boost::system::error_code ec;
-  tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
-  tcp.expires_after(std::chrono::seconds(1));
+  c.socket.shutdown(tcp::socket::shutdown_send, ec);
+  c.deadline.in(std::chrono::seconds(1));
   std::array<char, 16384> sink;
   for (std::size_t total = 0; total < (1u << 20);) {
-    std::size_t n = co_await tcp.async_read_some(net::buffer(sink), net::redirect_error(net::use_awaitable, ec));
+    std::size_t n = co_await c.socket.async_read_some(net::buffer(sink), net::redirect_error(net::use_awaitable, ec));
     if (ec) break;
     total += n;
   }
@@ -557,44 +680,40 @@ struct TlsContexts;
 using ContextRef = std::atomic<std::shared_ptr<TlsContexts>>;
 ssl::context& defaultContext(TlsContexts& t);
 
-// Counts a connection while it is open.
-struct ConnectionSlot {
-  Metrics& m;
-  explicit ConnectionSlot(Metrics& metrics) : m(metrics) { m.openConnections++; }
-  ~ConnectionSlot() { m.openConnections--; }
-};
-
-net::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<TlsContexts> contexts, Service& svc) {
-  ConnectionSlot slot(svc.metrics());
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), defaultContext(*contexts));
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(svc.runtime()->opts.ioTimeoutSeconds));
+net::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<TlsContexts> contexts, Worker& worker, Service& svc) {
+  ssl::stream<tcp::socket> stream(std::move(socket), defaultContext(*contexts));
+  Connection c(worker, svc, stream.next_layer());
+  svc.refresh(worker.view);
+  c.deadline.in(std::chrono::seconds(worker.view.rt->opts.ioTimeoutSeconds));
   boost::system::error_code ec;
   co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
   if (ec) co_return;
-  if (co_await exchange(stream, svc, Kind::Https)) {
-    co_await drain(beast::get_lowest_layer(stream));
+  if (co_await exchange(stream, c, Kind::Https)) {
+    co_await drain(c);
     co_return;
   }
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  c.deadline.in(std::chrono::seconds(2));
   co_await stream.async_shutdown(net::redirect_error(net::use_awaitable, ec));
 }
 
-net::awaitable<void> plainSession(tcp::socket socket, Service& svc, Kind kind) {
-  ConnectionSlot slot(svc.metrics());
-  beast::tcp_stream stream(std::move(socket));
-  if (co_await exchange(stream, svc, kind)) {
-    co_await drain(stream);
+net::awaitable<void> plainSession(tcp::socket socket, Worker& worker, Service& svc, Kind kind) {
+  Connection c(worker, svc, socket);
+  if (co_await exchange(socket, c, kind)) {
+    co_await drain(c);
     co_return;
   }
   boost::system::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
 }
 
-net::awaitable<void> listen(tcp::acceptor& acceptor, ContextRef* ctx, Service& svc, Kind kind) {
-  auto& ioc = static_cast<net::io_context&>(acceptor.get_executor().context());
+// Accepts on one listener and hands each connection to the next worker in turn.
+net::awaitable<void> listen(tcp::acceptor& acceptor, ContextRef* ctx, Service& svc, Kind kind,
+                            std::vector<std::unique_ptr<Worker>>& workers) {
+  std::size_t next = 0;
   for (;;) {
+    Worker& w = *workers[next++ % workers.size()];
     boost::system::error_code ec;
-    auto socket = co_await acceptor.async_accept(net::make_strand(ioc), net::redirect_error(net::use_awaitable, ec));
+    auto socket = co_await acceptor.async_accept(w.ioc, net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
       continue;
@@ -605,9 +724,9 @@ net::awaitable<void> listen(tcp::acceptor& acceptor, ContextRef* ctx, Service& s
       socket.close(ignored);
       continue;
     }
-    auto ex = socket.get_executor();
-    if (kind == Kind::Https) net::co_spawn(ex, tlsSession(std::move(socket), ctx->load(), svc), net::detached);
-    else net::co_spawn(ex, plainSession(std::move(socket), svc, kind), net::detached);
+    socket.set_option(tcp::no_delay(true), ec);
+    if (kind == Kind::Https) net::co_spawn(w.ioc, tlsSession(std::move(socket), ctx->load(), w, svc), net::detached);
+    else net::co_spawn(w.ioc, plainSession(std::move(socket), w, svc, kind), net::detached);
   }
 }
 
@@ -713,7 +832,12 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
     ctx.store(*c);
   }
 
-  net::io_context ioc;
+  // One worker per thread, each with its own io_context: a connection stays on the worker that
+  // accepted it, so that nothing on the request path is shared between threads but the snapshot.
+  int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>());
+  net::io_context& ioc = workers.front()->ioc;  // listeners and signals
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   auto open = [&](const std::string& where, Kind kind, const char* name) -> bool {
     auto ep = parseEndpoint(where);
@@ -734,7 +858,7 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
     auto bound = a->local_endpoint();
     std::string addr = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
     std::cout << "listening " << name << " " << addr << ":" << bound.port() << std::endl;
-    net::co_spawn(ioc, listen(*a, kind == Kind::Https ? &ctx : nullptr, svc, kind), net::detached);
+    net::co_spawn(ioc, listen(*a, kind == Kind::Https ? &ctx : nullptr, svc, kind, workers), net::detached);
     acceptors.push_back(std::move(a));
     return true;
   };
@@ -809,6 +933,9 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
 
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drainTimer(ioc);
+  auto stopAll = [&] {
+    for (auto& w : workers) w->ioc.stop();
+  };
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (ec) return;
     // Stop accepting, let what is in flight finish, then stop.
@@ -819,13 +946,35 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
       a->close(ignored);
     }
     drainTimer.expires_after(std::chrono::milliseconds(500));
-    drainTimer.async_wait([&](boost::system::error_code) { ioc.stop(); });
+    drainTimer.async_wait([&](boost::system::error_code) { stopAll(); });
   });
 
-  int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Each worker's sweeper: closes connections past their deadline, and lets go of an old snapshot
+  // even when no request comes.
+  std::vector<std::shared_ptr<std::function<void(boost::system::error_code)>>> ticks;
+  std::vector<std::unique_ptr<net::steady_timer>> sweepers;
+  for (auto& w : workers) {
+    auto t = std::make_unique<net::steady_timer>(w->ioc);
+    auto* timer = t.get();
+    Worker* worker = w.get();
+    auto tick = std::make_shared<std::function<void(boost::system::error_code)>>();
+    *tick = [timer, worker, &svc, weak = std::weak_ptr(tick)](boost::system::error_code ec) {
+      if (ec) return;
+      worker->sweep();
+      svc.refresh(worker->view);
+      worker->view.pox.keepOnly(worker->view.org);
+      timer->expires_after(std::chrono::seconds(1));
+      if (auto again = weak.lock()) timer->async_wait(*again);
+    };
+    timer->expires_after(std::chrono::seconds(1));
+    timer->async_wait(*tick);
+    sweepers.push_back(std::move(t));
+    ticks.push_back(tick);
+  }
+
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
-  ioc.run();
+  for (std::size_t i = 1; i < workers.size(); ++i) pool.emplace_back([w = workers[i].get()] { w->ioc.run(); });
+  workers.front()->ioc.run();
   for (auto& t : pool) t.join();
   {
     std::lock_guard lock(m);
