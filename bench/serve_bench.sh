@@ -2,12 +2,15 @@
 # wrk against `autodisc serve` (POX over HTTPS, keep-alive) and, in the same run, against nginx
 # returning a fixed 2 KB body with the same certificate: requests per second, p50 and p99 latency,
 # the server's CPU time per request and its memory.
-#   bench/serve_bench.sh BUILD_DIR [MAILBOXES] [SECONDS] [CONNECTIONS]
+#   bench/serve_bench.sh BUILD_DIR [MAILBOXES] [SECONDS] [CONNECTIONS] [ROUNDS]
+# The two servers are measured in turn, ROUNDS times (default 3), and each figure is the median of
+# its rounds: on a shared machine one run can be 30 % off the next, for both alike.
 set -euo pipefail
 build=${1:-build}
 n=${2:-100000}
 secs=${3:-10}
 conns=${4:-64}
+rounds=${5:-3}
 bin=$(cd "$build" && pwd)/autodisc
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/autodisc-serve-bench.XXXXXX)
@@ -31,11 +34,26 @@ Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.contoso.com' >/
 "$bin" shell --store "$store" -c "Import-Csv $work/users.csv | New-Mailbox" >/dev/null
 "$here/tests/data/certs/make-certs.sh" "$work" mail.contoso.com
 
+# 10,000 different mailboxes spread over the whole range, each asked for in turn: lookups touch as
+# much of a large organisation as real traffic would. The requests are made once, before the run.
 cat > "$work/pox.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
-wrk.body = '<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>user$((n / 2))@contoso.com</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>'
+local reqs, i = {}, 0
+local n = $n
+init = function(args)
+  local count = math.min(n, 10000)
+  for k = 1, count do
+    local user = 1 + math.floor((k - 1) * n / count)
+    local body = '<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>user' .. user .. '@contoso.com</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>'
+    reqs[k] = wrk.format("POST", nil, {["Content-Type"] = "text/xml; charset=utf-8"--CLOSE--}, body)
+  end
+end
+request = function()
+  i = i % #reqs + 1
+  return reqs[i]
+end
 LUA
+sed 's/--CLOSE--/, ["Connection"] = "close"/' "$work/pox.lua" > "$work/pox-close.lua"
+sed -i 's/--CLOSE--//' "$work/pox.lua"
 
 # CPU ticks of a process and its children (nginx's workers), user and system.
 cpu_ticks() {
@@ -50,10 +68,10 @@ rss_kb() {
 }
 hz=$(getconf CLK_TCK)
 
-run() {  # name pid url
-  local name=$1 pid=$2 url=$3
+run() {  # name pid url [lua]
+  local name=$1 pid=$2 url=$3 lua=${4:-$work/pox.lua}
   local c0; c0=$(cpu_ticks "$pid")
-  wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$work/pox.lua" "$url" > "$work/$name.wrk"
+  wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$lua" "$url" > "$work/$name.wrk"
   local c1; c1=$(cpu_ticks "$pid")
   local reqs; reqs=$(awk '/requests in/ {print $1}' "$work/$name.wrk")
   local rps; rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
@@ -61,8 +79,8 @@ run() {  # name pid url
   local p99; p99=$(awk '$1=="99%" {print $2}' "$work/$name.wrk")
   local errs; errs=$(awk '/Non-2xx|Socket errors/ {print}' "$work/$name.wrk" | tr '\n' ' ')
   local us; us=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v r="$reqs" 'BEGIN {printf "%.1f", d / hz * 1e6 / r}')
-  printf '%-8s %10s req/s  p50 %8s  p99 %8s  CPU %6s us/request  RSS %6d MB  %s\n' "$name" "$rps" "$p50" "$p99" "$us" \
-    $(($(rss_kb "$pid") / 1024)) "$errs"
+  printf '%-13s %10s req/s  p50 %8s  p99 %8s  CPU %6s us/request  RSS %6d MB  %s\n' "$name" "$rps" "$p50" "$p99" "$us" \
+    $(($(rss_kb "$pid") / 1024)) "$errs" | tee -a "$work/results"
 }
 
 "$bin" serve --store "$store" --threads "${AUTODISC_BENCH_THREADS:-0}" --https 127.0.0.1:0 --cert "$work/server.pem" --key "$work/server.key" > "$work/serve.out" 2>&1 &
@@ -97,6 +115,27 @@ pids+=($!)
 npid=$!
 sleep 1
 
-echo "mailboxes: $n, ${secs} s, $conns connections, wrk -t2 on the same 2 cores"
-run autodisc "$spid" "https://127.0.0.1:$sport/autodiscover/autodiscover.xml"
-run nginx "$npid" "https://127.0.0.1:$nport/"   # CPU and RSS: master and workers together
+# The median of a column over the rounds of one name; a time in us, ms or s is turned into ms.
+median() {  # name column
+  awk -v n="$1" -v c="$2" '$1 == n { v = $c; if (v ~ /us$/) v = v / 1000; else if (v ~ /ms$/) v = v + 0; else if (v ~ /s$/) v = v * 1000; print v }' \
+    "$work/results" | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'
+}
+summary() {  # name
+  printf '%-13s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms  CPU %6.1f us/request\n' "$1" "$(median "$1" 2)" \
+    "$(median "$1" 5)" "$(median "$1" 7)" "$(median "$1" 9)"
+}
+
+echo "mailboxes: $n, ${secs} s a run, $conns connections, wrk -t2 on the same 2 cores, $rounds rounds"
+for r in $(seq "$rounds"); do
+  echo "round $r: keep-alive (requests over open connections), then a new TLS connection for every request"
+  run autodisc "$spid" "https://127.0.0.1:$sport/autodiscover/autodiscover.xml"
+  run nginx "$npid" "https://127.0.0.1:$nport/"   # CPU and RSS: master and workers together
+  run autodisc-new "$spid" "https://127.0.0.1:$sport/autodiscover/autodiscover.xml" "$work/pox-close.lua"
+  run nginx-new "$npid" "https://127.0.0.1:$nport/" "$work/pox-close.lua"
+done
+echo "medians:"
+for name in autodisc nginx autodisc-new nginx-new; do summary "$name"; done
+awk -v a="$(median autodisc 2)" -v b="$(median nginx 2)" -v c="$(median autodisc 9)" -v d="$(median nginx 9)" \
+  'BEGIN { printf "autodisc / nginx: %.2f of the requests per second, %.2f of the CPU per request\n", a / b, c / d }'
+awk -v c="$(median autodisc-new 9)" -v d="$(median nginx-new 9)" \
+  'BEGIN { printf "new connections: %.2f of nginx CPU per connection\n", c / d }'

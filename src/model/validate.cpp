@@ -195,14 +195,14 @@ bool Guid::isNull() const {
 
 std::string Guid::str() const {
   static constexpr char hex[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(36);
+  char s[36];
+  std::size_t o = 0;
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-    s += hex[bytes[i] >> 4];
-    s += hex[bytes[i] & 15];
+    if (i == 4 || i == 6 || i == 8 || i == 10) s[o++] = '-';
+    s[o++] = hex[bytes[i] >> 4];
+    s[o++] = hex[bytes[i] & 15];
   }
-  return s;
+  return std::string(s, sizeof s);
 }
 
 Guid Guid::fromRandom(std::uint64_t hi, std::uint64_t lo) {

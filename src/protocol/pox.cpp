@@ -50,7 +50,13 @@ pugi::xml_node child(pugi::xml_node parent, std::string_view name) {
 
 using Writer = XmlWriter;
 
-std::string ns(std::string_view uri) { return " xmlns=\"" + std::string(uri) + "\""; }
+// The xmlns attributes the answers carry, made once.
+const std::string& ns(std::string_view uri) {
+  static const std::string response = " xmlns=\"" + std::string(kResponseNs) + "\"";
+  static const std::string outlook = " xmlns=\"" + std::string(kOutlookResponseNs) + "\"";
+  static const std::string mobile = " xmlns=\"" + std::string(kMobileResponseNs) + "\"";
+  return uri == kOutlookResponseNs ? outlook : uri == kMobileResponseNs ? mobile : response;
+}
 
 void protocolBlock(Writer& w, std::string_view type, const ProtocolSettings& p, bool external) {
   w.open("Protocol");

@@ -1,5 +1,7 @@
 #include "protocol/xml_writer.hpp"
 
+#include <cstring>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -56,49 +58,51 @@ XmlWriter::XmlWriter(std::string& out, bool indent) : out_(out), indent_(indent)
   endLine();
 }
 
-void XmlWriter::startLine() {
-  if (indent_) out_.append(static_cast<std::size_t>(depth_) * 2, ' ');
+namespace {
+
+// Copies the pieces to the end of `out` with one resize: most elements are a handful of short
+// strings, and growing the string once beats an append (with its checks) per piece.
+template <std::size_t N>
+void put(std::string& out, std::size_t spaces, const std::string_view (&parts)[N]) {
+  std::size_t total = spaces;
+  for (auto p : parts) total += p.size();
+  auto at = out.size();
+  out.resize(at + total);
+  char* d = out.data() + at;
+  std::memset(d, ' ', spaces);
+  d += spaces;
+  for (auto p : parts) {
+    std::memcpy(d, p.data(), p.size());
+    d += p.size();
+  }
 }
 
+}  // namespace
+
 void XmlWriter::open(std::string_view tag, std::string_view attrs) {
-  startLine();
-  out_ += '<';
-  out_.append(tag);
-  out_.append(attrs);
-  out_ += '>';
-  endLine();
+  put(out_, indent_ ? static_cast<std::size_t>(depth_) * 2 : 0, {"<", tag, attrs, indent_ ? ">\n" : ">"});
   ++depth_;
 }
 
 void XmlWriter::close(std::string_view tag) {
   --depth_;
-  startLine();
-  out_.append("</");
-  out_.append(tag);
-  out_ += '>';
-  endLine();
+  put(out_, indent_ ? static_cast<std::size_t>(depth_) * 2 : 0, {"</", tag, indent_ ? ">\n" : ">"});
 }
 
 void XmlWriter::leaf(std::string_view tag, std::string_view value, std::string_view attrs) {
-  startLine();
-  out_ += '<';
-  out_.append(tag);
-  out_.append(attrs);
-  out_ += '>';
+  std::size_t spaces = indent_ ? static_cast<std::size_t>(depth_) * 2 : 0;
+  std::string_view end = indent_ ? ">\n" : ">";
+  if (firstSpecial(value.data(), value.size()) == value.size()) {
+    put(out_, spaces, {"<", tag, attrs, ">", value, "</", tag, end});
+    return;
+  }
+  put(out_, spaces, {"<", tag, attrs, ">"});
   appendEscaped(out_, value);
-  out_.append("</");
-  out_.append(tag);
-  out_ += '>';
-  endLine();
+  put(out_, 0, {"</", tag, end});
 }
 
 void XmlWriter::empty(std::string_view tag, std::string_view attrs) {
-  startLine();
-  out_ += '<';
-  out_.append(tag);
-  out_.append(attrs);
-  out_.append(" />");
-  endLine();
+  put(out_, indent_ ? static_cast<std::size_t>(depth_) * 2 : 0, {"<", tag, attrs, indent_ ? " />\n" : " />"});
 }
 
 }  // namespace autodisc::protocol

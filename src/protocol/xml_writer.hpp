@@ -30,7 +30,6 @@ class XmlWriter {
 
  private:
   XmlWriter(std::string& out, bool indent, int depth) : out_(out), indent_(indent), depth_(depth) {}
-  void startLine();
   void endLine() {
     if (indent_) out_ += '\n';
   }

@@ -424,6 +424,66 @@ TEST_F(ServeOneConnection, ConnectionsPastTheCapAreClosed) {
   EXPECT_EQ(m.find("autodisc_connections_refused_total 0\n"), std::string::npos) << m;
 }
 
+class ServeShortTimeout : public Serve {
+ protected:
+  std::vector<std::string> extraArgs() const override {
+    std::string f = dir_.path() + "/timeout.toml";
+    std::ofstream(f) << "io_timeout_seconds = 1\n";
+    return {"--config", f};
+  }
+  // Connects to a loopback port; -1 on failure.
+  static int connectTo(const std::string& port) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return close(s), -1;
+    timeval tv{0, 200000};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return s;
+  }
+  // Seconds until the server closes `s` while `drip` bytes are sent, one every 300 ms; -1 if it
+  // has not closed within 8 seconds.
+  static double secondsUntilClosed(int s, const std::string& drip) {
+    auto start = std::chrono::steady_clock::now();
+    std::size_t sent = 0;
+    while (std::chrono::steady_clock::now() - start < std::chrono::seconds(8)) {
+      if (sent < drip.size()) {
+        if (send(s, drip.data() + sent, 1, MSG_NOSIGNAL) == 1) ++sent;
+      }
+      char c;
+      auto n = recv(s, &c, 1, 0);  // waits at most 200 ms
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return -1;
+  }
+};
+
+// io_timeout_seconds bounds the TLS handshake and the whole of a request, however slowly its bytes
+// come (the deadlines are checked once a second, so a connection may live up to a second longer).
+TEST_F(ServeShortTimeout, SilentAndSlowClientsAreClosed) {
+  int silent = connectTo(httpsPort_);
+  ASSERT_GE(silent, 0);
+  double t = secondsUntilClosed(silent, "");
+  close(silent);
+  EXPECT_GT(t, 0.5);
+  EXPECT_LT(t, 3.5) << "a client that never completes its TLS handshake";
+
+  int slow = connectTo(httpPort_);
+  ASSERT_GE(slow, 0);
+  t = secondsUntilClosed(slow, "GET /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: autodiscover.contoso.com\r\nX-Slow: 1");
+  close(slow);
+  EXPECT_GT(t, 0.5);
+  EXPECT_LT(t, 3.5) << "a client that sends its request a byte at a time";
+
+  // A connection that is answered and then stays idle is closed too; the service goes on answering.
+  EXPECT_EQ(curl({"http://autodiscover.contoso.com:" + httpPort_ + "/autodiscover/autodiscover.xml"}).status, 302);
+  EXPECT_EQ(pox(poxBody("alice@contoso.com")).status, 200);
+}
+
 class ServeIpv6 : public Serve {
  protected:
   std::string httpsBind() const override { return "[::1]:0"; }
