@@ -83,6 +83,22 @@ void fillUrls(ProtocolSettings& p, const Urls& u, const Organization& org) {
     p.oabUrl = withSlash(u.oab) + org.config().offlineAddressBookGuid.str() + "/";
 }
 
+ServiceUrls serviceUrls(const Urls& u, const Organization& org) {
+  ServiceUrls s;
+  s.ews = u.ews;
+  s.ecp = u.ecp.empty() ? std::string() : withSlash(u.ecp);
+  if (!u.oab.empty() && !org.config().offlineAddressBookGuid.isNull())
+    s.oab = withSlash(u.oab) + org.config().offlineAddressBookGuid.str() + "/";
+  if (!u.owa.empty()) {
+    s.owa = withSlash(u.owa);
+    std::vector<std::string> n;
+    for (auto m : u.owaAuth) n.emplace_back(authMethodName(m));
+    s.owaAuthenticationMethods = text::join(n, ", ");
+  }
+  s.activeSync = u.eas;
+  return s;
+}
+
 std::string authPackage(AuthMethod m, bool canNegotiate) {
   switch (m) {
     case AuthMethod::Basic: return "Basic";
@@ -150,6 +166,9 @@ Answer resolve(const Organization& org, const Query& q) {
 
   a.outcome = Outcome::Settings;
   if (!db || !mbxServer || !cas) return a;
+  a.mailboxServerFqdn = mbxServer->fqdn;
+  a.mailboxVersion = mbxServer->version;
+  a.casVersion = cas->version;
   auto* oa = org.outlookAnywhereOf(cas->id);
   const std::string adminGroup = administrativeGroupDn(org);
 
@@ -174,6 +193,7 @@ Answer resolve(const Organization& org, const Query& q) {
     auto urls = urlsOf(org, *cas, true, chain);
     fillUrls(p, urls, org);
     a.exch = p;
+    a.internalUrls = serviceUrls(urls, org);
     if (!urls.owa.empty())
       a.webInternal = WebSettings{withSlash(urls.owa), [&] {
                                     std::vector<std::string> n;
@@ -186,6 +206,7 @@ Answer resolve(const Organization& org, const Query& q) {
   // the mailbox server is Exchange 2013 CU3 (15.0.847) or later. It replaces EXCH and EXPR.
   const auto& v = mbxServer->version;
   bool mapiCapable = v.major > 15 || (v.major == 15 && (v.minor > 0 || v.build >= 847));
+  a.mapiHttpAvailable = org.config().mapiHttpEnabled && mapiCapable && org.vdirOf(cas->id, VdirType::Mapi) != nullptr;
   if (q.mapiHttpVersion >= 1 && org.config().mapiHttpEnabled && mapiCapable) {
     if (auto* mapi = org.vdirOf(cas->id, VdirType::Mapi)) {
       std::string id = "?MailboxId=" + r->exchangeGuid.str() + "@" + std::string(domainOf(a.smtpAddress));
@@ -209,6 +230,7 @@ Answer resolve(const Organization& org, const Query& q) {
                                                              : (q.internalClient ? oa->internalHostname : ""))
                             : "";
   auto urls = urlsOf(org, *cas, false, chain);
+  a.externalUrls = serviceUrls(urls, org);
   if (!exprHost.empty()) {
     ProtocolSettings p;
     p.server = exprHost;
@@ -258,6 +280,22 @@ Answer resolve(const Organization& org, const Query& q) {
                                oa->externalClientAuthenticationMethod, prefer(externalUrls, internalUrls));
   }
   return a;
+}
+
+DomainAnswer resolveDomain(const Organization& org, std::string_view domain) {
+  DomainAnswer d;
+  d.accepted = !domain.empty() && org.acceptedDomainFor(domain) != nullptr;
+  if (!d.accepted) return d;
+  for (auto& [id, s] : org.all<ExchangeServer>()) {
+    if (!s.isClientAccess()) continue;
+    if (auto* ews = org.vdirOf(s.id, VdirType::Ews); ews && !ews->externalUrl.empty() && d.externalEwsUrl.empty()) {
+      d.externalEwsUrl = ews->externalUrl;
+      d.casVersion = s.version;
+    }
+    if (auto* eas = org.vdirOf(s.id, VdirType::ActiveSync); eas && !eas->externalUrl.empty() && d.externalActiveSyncUrl.empty())
+      d.externalActiveSyncUrl = eas->externalUrl;
+  }
+  return d;
 }
 
 }  // namespace autodisc::autodiscover

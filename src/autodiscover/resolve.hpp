@@ -38,6 +38,12 @@ struct MapiHttpSettings {
   std::string mailStoreInternal, mailStoreExternal, addressBookInternal, addressBookExternal;
 };
 
+// The URLs of the mailbox's Client Access Server on one side (InternalUrl or ExternalUrl), as they
+// are handed out: ECP ending in '/', OAB with the offline address book's GUID. Empty when not set.
+struct ServiceUrls {
+  std::string ews, ecp, oab, owa, owaAuthenticationMethods, activeSync;
+};
+
 struct WebSettings {
   std::string owaUrl, authenticationMethods, ewsUrl;
 };
@@ -60,8 +66,25 @@ struct Answer {
   std::string mobileSyncUrl;
   std::string redirectAddr;
   std::vector<Step> chain;
+  // Where the mailbox lives, for the SOAP settings that name it (InternalMailboxServer,
+  // MailboxVersion, CasVersion, EwsSupportedSchemas, MapiHttpEnabled). Set with Outcome::Settings
+  // when the mailbox's database and servers are known.
+  std::string mailboxServerFqdn;
+  ServiceUrls internalUrls, externalUrls;  // internal ones only for internal clients
+  std::optional<ServerVersion> mailboxVersion, casVersion;
+  bool mapiHttpAvailable = false;  // the organisation has MAPI over HTTP on and the server can serve it
 };
 
 Answer resolve(const model::Organization& org, const Query& q);
+
+// What an organisation says about one of its domains without naming a mailbox (SOAP
+// GetDomainSettings; the v2 JSON answer for an address that is not a mailbox here): the external
+// URLs of the first Client Access Server (in creation order) that has them.
+struct DomainAnswer {
+  bool accepted = false;  // an accepted domain of the organisation
+  std::string externalEwsUrl, externalActiveSyncUrl;
+  std::optional<ServerVersion> casVersion;  // of the server whose EWS URL it is
+};
+DomainAnswer resolveDomain(const model::Organization& org, std::string_view domain);
 
 }  // namespace autodisc::autodiscover

@@ -1,12 +1,11 @@
 #include "protocol/pox.hpp"
 
-#include <pugixml.hpp>
-
 #include <cstdio>
 #include <ctime>
 #include <tuple>
 
 #include "model/text.hpp"
+#include "protocol/xml_reader.hpp"
 #include "protocol/xml_writer.hpp"
 
 namespace autodisc::protocol {
@@ -19,34 +18,10 @@ using autodiscover::Schema;
 
 namespace {
 
-std::string_view localName(const char* name) {
-  std::string_view n(name);
-  auto colon = n.find(':');
-  return colon == std::string_view::npos ? n : n.substr(colon + 1);
-}
-
-// The namespace an element is in, from the xmlns declarations on it and its ancestors.
-std::string_view namespaceOf(pugi::xml_node node) {
-  std::string_view n(node.name());
-  auto colon = n.find(':');
-  std::string attr = colon == std::string_view::npos ? "xmlns" : "xmlns:" + std::string(n.substr(0, colon));
-  for (auto x = node; x; x = x.parent())
-    if (auto a = x.attribute(attr.c_str())) return a.value();
-  return {};
-}
-
-// Clients are seen to write https:// where http:// is meant; accept both on input.
-bool sameNs(std::string_view got, std::string_view want) {
-  if (got == want) return true;
-  if (got.starts_with("https://") && want.starts_with("http://")) return got.substr(8) == want.substr(7);
-  return false;
-}
-
-pugi::xml_node child(pugi::xml_node parent, std::string_view name) {
-  for (auto c : parent.children())
-    if (c.type() == pugi::node_element && localName(c.name()) == name) return c;
-  return {};
-}
+using xml::child;
+using xml::localName;
+using xml::namespaceOf;
+using xml::sameNs;
 
 using Writer = XmlWriter;
 
@@ -141,12 +116,7 @@ PoxRequest parsePoxRequest(std::string_view body) {
   PoxRequest r;
   r.error = PoxError::InvalidRequest;
   pugi::xml_document doc;
-  // parse_minimal leaves out DOCTYPE processing; entities other than the five predefined ones are never expanded.
-  unsigned flags = pugi::parse_minimal | pugi::parse_escapes | pugi::parse_doctype;
-  auto res = doc.load_buffer(body.data(), body.size(), flags, pugi::encoding_utf8);
-  if (!res) return r;
-  for (auto n : doc.children())
-    if (n.type() == pugi::node_doctype) return r;  // no DTDs, so no entity tricks
+  if (!xml::load(doc, body)) return r;  // not XML, or it declares a DOCTYPE
   auto root = doc.document_element();
   if (!root || localName(root.name()) != "Autodiscover") return r;
   auto rootNs = namespaceOf(root);

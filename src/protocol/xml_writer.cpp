@@ -101,6 +101,10 @@ void XmlWriter::leaf(std::string_view tag, std::string_view value, std::string_v
   put(out_, 0, {"</", tag, end});
 }
 
+void XmlWriter::line(std::string_view markup) {
+  put(out_, indent_ ? static_cast<std::size_t>(depth_) * 2 : 0, {markup, indent_ ? "\n" : ""});
+}
+
 void XmlWriter::empty(std::string_view tag, std::string_view attrs) {
   put(out_, indent_ ? static_cast<std::size_t>(depth_) * 2 : 0, {"<", tag, attrs, indent_ ? " />\n" : " />"});
 }

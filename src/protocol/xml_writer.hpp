@@ -27,6 +27,8 @@ class XmlWriter {
   void empty(std::string_view tag, std::string_view attrs = {});
   // Text written as it is (already escaped, or known to need none).
   void raw(std::string_view s) { out_.append(s); }
+  // One line of markup made by the caller, at the current depth.
+  void line(std::string_view markup);
 
  private:
   XmlWriter(std::string& out, bool indent, int depth) : out_(out), indent_(indent), depth_(depth) {}

@@ -31,7 +31,9 @@
 #include "autodiscover/resolve.hpp"
 #include "model/text.hpp"
 #include "protocol/pox.hpp"
+#include "protocol/json_v2.hpp"
 #include "protocol/pox_cache.hpp"
+#include "protocol/soap.hpp"
 #include "server/http_message.hpp"
 
 namespace autodisc::server {
@@ -178,6 +180,9 @@ struct Metrics {
   std::atomic<std::uint64_t> settings{0}, redirects{0}, errors{0}, invalid{0}, otherStatus{0}, tooLarge{0};
   std::atomic<std::uint64_t> authFailures{0}, throttled{0}, refusedConnections{0};
   std::atomic<std::int64_t> openConnections{0};
+  // SOAP and v2 JSON answers by outcome: answered (NoError / a URL), an error code in a 200, redirected, refused.
+  static constexpr std::array<const char*, 4> kOutcomes = {"ok", "error", "redirect", "invalid"};
+  std::array<std::atomic<std::uint64_t>, 4> soap{}, json{};
   // Requests by listener and status, and the POX latency histogram (milliseconds).
   static constexpr std::array<double, 10> kBuckets = {0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250};
   std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> latency{};
@@ -271,10 +276,18 @@ class Service {
   AccessLog& log() { return log_; }
   std::atomic<bool> draining{false};
 
+  // What EWS clients probe for (an unauthenticated GET of autodiscover.xml) before they try SOAP.
+  static void soapHeaders(Reply& res) {
+    res.header("X-SOAP-Enabled", "True");
+    res.header("X-WSSecurity-Enabled", "False");
+    res.header("X-WSSecurity-For", "None");
+    res.header("X-OAuth-Enabled", "False");
+  }
+
   static void challenge(Reply& res) {
     res.status = 401;
     res.header("WWW-Authenticate", "Basic realm=\"autodisc\"");
-    res.header("X-SOAP-Enabled", "False");
+    soapHeaders(res);
     res.body.clear();
   }
 
@@ -336,8 +349,20 @@ class Service {
     return {};
   }
 
+  enum class Endpoint { Pox, Soap, Json, None };
+  static Endpoint endpointOf(std::string_view target) {
+    if (routeIs(target, "/autodiscover/autodiscover.xml")) return Endpoint::Pox;
+    for (auto svc : {"/autodiscover/autodiscover.svc", "/autodiscover/autodiscover.svc/wssecurity",
+                     "/autodiscover/autodiscover.svc/wssecurity/symmetrickey",
+                     "/autodiscover/autodiscover.svc/wssecurity/x509cert"})
+      if (routeIs(target, svc)) return Endpoint::Soap;
+    if (protocol::isJsonPath(target)) return Endpoint::Json;
+    return Endpoint::None;
+  }
+
   void handleHttps(const HttpRequest& req, View& v, const std::string& client, Reply& res, LogNote& note) {
-    if (!routeIs(req.target, "/autodiscover/autodiscover.xml")) return plain(res, 404, "not found\n");
+    auto endpoint = endpointOf(req.target);
+    if (endpoint == Endpoint::None) return plain(res, 404, "not found\n");
     const model::Organization* org = v.org.get();
     const Runtime& rt = *v.rt;
     const model::Recipient* user = nullptr;
@@ -349,11 +374,13 @@ class Service {
       }
       note.user = std::string(user->primarySmtpAddress());
     }
+    bool internal = org && isInternal(rt, *org, client);
+    if (endpoint == Endpoint::Soap) return handleSoap(req, org, internal, user, res, note);
+    if (endpoint == Endpoint::Json) return handleJson(req, org, internal, user, res, note);
     res.status = 200;
     res.contentType = "text/xml; charset=utf-8";
-    res.header("X-SOAP-Enabled", "False");
+    soapHeaders(res);
     auto stamp = [this] { return protocol::ErrorStamp{timeOfDay(), id_}; };  // only error answers carry it
-    bool internal = org && isInternal(rt, *org, client);
     if (req.method != http::verb::post || !org) {
       metrics_.invalid++;
       note.outcome = "error:600";
@@ -403,6 +430,65 @@ class Service {
                         answer.outcome == autodiscover::Outcome::Error ? stamp() : protocol::ErrorStamp{}, res.body);
   }
 
+  void handleSoap(const HttpRequest& req, const model::Organization* org, bool internal, const model::Recipient* user,
+                  Reply& res, LogNote& note) {
+    res.contentType = "text/xml; charset=utf-8";
+    if (req.method != http::verb::post) {
+      res.status = 405;
+      res.header("Allow", "POST");
+      res.body = protocol::renderSoapFault("SOAP Autodiscover takes POST.");
+      note.outcome = "fault";
+      metrics_.soap[3]++;
+      return;
+    }
+    if (!org) {
+      res.status = 503;
+      res.body = protocol::renderSoapFault("The service has not loaded its organisation yet.");
+      note.outcome = "fault";
+      metrics_.soap[3]++;
+      return;
+    }
+    auto parsed = protocol::parseSoapRequest(req.body);
+    if (!parsed.fault.empty()) {
+      res.status = 500;
+      res.body = protocol::renderSoapFault(parsed.fault);
+      note.outcome = "fault";
+      metrics_.soap[3]++;
+      return;
+    }
+    auto answer = protocol::answerSoap(*org, parsed, protocol::SoapContext{internal, user});
+    res.status = answer.status;
+    res.body = std::move(answer.body);
+    note.outcome = answer.errorCode;
+    metrics_.soap[answer.errorCode == "NoError" ? 0 : answer.status == 200 ? 1 : 3]++;
+  }
+
+  void handleJson(const HttpRequest& req, const model::Organization* org, bool internal, const model::Recipient* user,
+                  Reply& res, LogNote& note) {
+    res.contentType = "application/json; charset=utf-8";
+    if (req.method != http::verb::get) {
+      res.status = 405;
+      res.header("Allow", "GET");
+      res.body = "{\"ErrorCode\":\"InvalidRequest\",\"ErrorMessage\":\"Autodiscover v2 takes GET.\"}";
+      note.outcome = "InvalidRequest";
+      metrics_.json[3]++;
+      return;
+    }
+    if (!org) {
+      res.status = 503;
+      res.body = "{\"ErrorCode\":\"ServerBusy\",\"ErrorMessage\":\"The service has not loaded its organisation yet.\"}";
+      note.outcome = "ServerBusy";
+      metrics_.json[3]++;
+      return;
+    }
+    auto answer = protocol::answerJson(*org, protocol::parseJsonRequest(req.target), internal, user);
+    res.status = answer.status;
+    res.body = std::move(answer.body);
+    if (!answer.location.empty()) res.header("Location", answer.location);
+    note.outcome = answer.outcome;
+    metrics_.json[answer.outcome == "settings" ? 0 : answer.outcome == "redirect" ? 2 : 3]++;
+  }
+
   // Plain HTTP serves only the redirect method, and never takes credentials.
   void handleHttp(const HttpRequest& req, Reply& res) {
     if (!routeIs(req.target, "/autodiscover/autodiscover.xml")) return plain(res, 404, "not found\n");
@@ -434,6 +520,12 @@ class Service {
       line("autodisc_requests_too_large_total", metrics_.tooLarge);
       line("autodisc_connections_open", static_cast<std::uint64_t>(std::max<std::int64_t>(0, metrics_.openConnections)));
       line("autodisc_connections_refused_total", metrics_.refusedConnections);
+      m += "# TYPE autodisc_soap_requests_total counter\n";
+      for (std::size_t i = 0; i < Metrics::kOutcomes.size(); ++i)
+        line(std::string("autodisc_soap_requests_total{outcome=\"") + Metrics::kOutcomes[i] + "\"}", metrics_.soap[i]);
+      m += "# TYPE autodisc_json_requests_total counter\n";
+      for (std::size_t i = 0; i < Metrics::kOutcomes.size(); ++i)
+        line(std::string("autodisc_json_requests_total{outcome=\"") + Metrics::kOutcomes[i] + "\"}", metrics_.json[i]);
       m += "# TYPE autodisc_http_responses_total counter\n";
       metrics_.eachStatus([&](const char* listener, unsigned status, std::uint64_t n) {
         line(std::string("autodisc_http_responses_total{listener=\"") + listener + "\",status=\"" + (status ? std::to_string(status) : std::string("other")) + "\"}", n);

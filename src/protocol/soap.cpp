@@ -1,0 +1,391 @@
+#include "protocol/soap.hpp"
+
+#include "model/text.hpp"
+#include "protocol/xml_reader.hpp"
+#include "protocol/xml_writer.hpp"
+
+namespace autodisc::protocol {
+
+using autodiscover::ExchangeVersion;
+using autodiscover::SettingStatus;
+
+namespace {
+
+constexpr std::size_t kMaxUsers = 100;  // as Exchange: more in one request is an InvalidRequest
+constexpr std::size_t kMaxSettings = 512;
+
+struct OperationName {
+  SoapOperation op;
+  std::string_view name;
+};
+constexpr OperationName kOperations[] = {
+    {SoapOperation::GetUserSettings, "GetUserSettings"},
+    {SoapOperation::GetDomainSettings, "GetDomainSettings"},
+    {SoapOperation::GetFederationInformation, "GetFederationInformation"},
+    {SoapOperation::GetOrganizationRelationshipSettings, "GetOrganizationRelationshipSettings"},
+};
+
+std::string_view nameOf(SoapOperation op) {
+  for (auto& o : kOperations)
+    if (o.op == op) return o.name;
+  return "Unknown";
+}
+
+SoapOperation operationNamed(std::string_view name) {
+  for (auto& o : kOperations)
+    if (o.name == name) return o.op;
+  return SoapOperation::Unknown;
+}
+
+std::string trimmed(pugi::xml_node n) { return std::string(text::trim(n.text().get())); }
+
+// The texts of the children named `item` of parent/`list`.
+std::vector<std::string> listOf(pugi::xml_node parent, std::string_view list, std::string_view item) {
+  std::vector<std::string> out;
+  for (auto c : xml::child(parent, list).children())
+    if (c.type() == pugi::node_element && xml::localName(c.name()) == item) out.push_back(trimmed(c));
+  return out;
+}
+
+void header(XmlWriter& w, SoapOperation op, const ServerVersion& v) {
+  w.open("s:Envelope", " xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:a=\"http://www.w3.org/2005/08/addressing\"");
+  w.open("s:Header");
+  w.leaf("a:Action", std::string(kActionPrefix) + std::string(nameOf(op)) + "Response", " s:mustUnderstand=\"1\"");
+  w.open("h:ServerVersionInfo", " xmlns:h=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\" "
+                                "xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");
+  w.leaf("h:MajorVersion", std::to_string(v.major));
+  w.leaf("h:MinorVersion", std::to_string(v.minor));
+  w.leaf("h:MajorBuildNumber", std::to_string(v.build));
+  w.leaf("h:MinorBuildNumber", std::to_string(v.revision));
+  w.leaf("h:Version", autodiscover::exchangeVersionName(autodiscover::schemaOf(v)));
+  w.close("h:ServerVersionInfo");
+  w.close("s:Header");
+  w.open("s:Body");
+}
+
+void footer(XmlWriter& w) {
+  w.close("s:Body");
+  w.close("s:Envelope");
+}
+
+void errorPair(XmlWriter& w, std::string_view code, std::string_view message) {
+  w.leaf("ErrorCode", code);
+  if (message.empty()) w.empty("ErrorMessage");
+  else w.leaf("ErrorMessage", message);
+}
+
+std::string settingLine(const autodiscover::UserSetting& s) {
+  std::string l;
+  if (s.isUrlCollection) {
+    l = "<UserSetting i:type=\"WebClientUrlCollectionSetting\"><Name>" + xmlEscape(s.name) + "</Name><WebClientUrls>";
+    for (auto& u : s.urls)
+      l += "<WebClientUrl><AuthenticationMethods>" + xmlEscape(u.authenticationMethods) +
+           "</AuthenticationMethods><Url>" + xmlEscape(u.url) + "</Url></WebClientUrl>";
+    return l + "</WebClientUrls></UserSetting>";
+  }
+  return "<UserSetting i:type=\"StringSetting\"><Name>" + xmlEscape(s.name) + "</Name><Value>" + xmlEscape(s.value) +
+         "</Value></UserSetting>";
+}
+
+struct SettingError {
+  std::string_view code, message;
+  std::string name;
+};
+
+std::string_view statusCode(SettingStatus s) {
+  return s == SettingStatus::InvalidSetting ? "InvalidSetting" : "SettingIsNotAvailable";
+}
+std::string_view statusMessage(SettingStatus s) {
+  return s == SettingStatus::InvalidSetting ? "The requested setting is invalid."
+                                            : "The requested setting is not available for this user.";
+}
+
+// The response-level checks shared by both operations; empty when the request may be answered.
+std::string requestProblem(const SoapRequest& req, std::size_t items, std::string_view what,
+                           ExchangeVersion& requested) {
+  requested = ExchangeVersion::Exchange2010;
+  if (!req.requestedServerVersion.empty()) {
+    auto v = autodiscover::parseExchangeVersion(req.requestedServerVersion);
+    if (!v) return "RequestedServerVersion '" + req.requestedServerVersion + "' is not a version this server knows.";
+    requested = *v;
+  }
+  if (items == 0) return "The request names no " + std::string(what) + ".";
+  if (items > kMaxUsers) return "The request names more than " + std::to_string(kMaxUsers) + " " + std::string(what) + ".";
+  if (req.settings.empty()) return "The request names no settings.";
+  if (req.settings.size() > kMaxSettings) return "The request names too many settings.";
+  return {};
+}
+
+SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& req, const SoapContext& ctx) {
+  SoapResponse res;
+  std::string& out = res.body;
+  XmlWriter w(out);
+  header(w, req.operation, answeringVersion(org));
+  w.open("GetUserSettingsResponseMessage", " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
+  w.open("Response", " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");
+  ExchangeVersion requested;
+  if (auto problem = requestProblem(req, req.users.size(), "users", requested); !problem.empty()) {
+    res.errorCode = "InvalidRequest";
+    errorPair(w, "InvalidRequest", problem);
+    w.empty("UserResponses");
+  } else {
+    res.errorCode = "NoError";
+    errorPair(w, "NoError", "");
+    w.open("UserResponses");
+    for (auto& mailbox : req.users) {
+      autodiscover::Query q;
+      // A legacyExchangeDN may stand for the address, as in a POX request.
+      if (mailbox.starts_with("/")) q.legacyDn = mailbox;
+      else q.emailAddress = mailbox;
+      q.internalClient = ctx.internalClient;
+      q.canHandleNegotiate = true;  // EWS clients are told the real method, not the Outlook fallback
+      q.canHandleExHttp = true;     // so that the InternalRpcHttp* settings have their values
+      const model::Recipient* asked = q.legacyDn.empty() ? org.recipientByAddress(q.emailAddress)
+                                                         : org.recipientByLegacyDn(q.legacyDn);
+      autodiscover::Answer a;
+      if (!ctx.caller || ctx.caller == asked) a = autodiscover::resolve(org, q);
+      w.open("UserResponse");
+      if (a.outcome == autodiscover::Outcome::RedirectAddr) {
+        errorPair(w, "RedirectAddress", "Redirection address.");
+        w.leaf("RedirectTarget", a.redirectAddr);
+        w.empty("UserSettingErrors");
+        w.empty("UserSettings");
+      } else if (a.outcome != autodiscover::Outcome::Settings) {
+        errorPair(w, "InvalidUser", "Invalid user: '" + mailbox + "'");
+        w.empty("RedirectTarget", " i:nil=\"true\"");
+        w.empty("UserSettingErrors");
+        w.empty("UserSettings");
+      } else {
+        errorPair(w, "NoError", "No error.");
+        w.empty("RedirectTarget", " i:nil=\"true\"");
+        std::vector<SettingError> errors;
+        std::vector<autodiscover::UserSetting> values;
+        for (auto& name : req.settings) {
+          auto found = autodiscover::lookupUserSetting(name, a, requested);
+          if (found.status == SettingStatus::Value) values.push_back(std::move(found.setting));
+          else errors.push_back({statusCode(found.status), statusMessage(found.status), name});
+        }
+        if (errors.empty()) {
+          w.empty("UserSettingErrors");
+        } else {
+          w.open("UserSettingErrors");
+          for (auto& e : errors) {
+            w.open("UserSettingError");
+            errorPair(w, e.code, e.message);
+            w.leaf("SettingName", e.name);
+            w.close("UserSettingError");
+          }
+          w.close("UserSettingErrors");
+        }
+        if (values.empty()) {
+          w.empty("UserSettings");
+        } else {
+          w.open("UserSettings");
+          for (auto& v : values) w.line(settingLine(v));
+          w.close("UserSettings");
+        }
+      }
+      w.close("UserResponse");
+    }
+    w.close("UserResponses");
+  }
+  w.close("Response");
+  w.close("GetUserSettingsResponseMessage");
+  footer(w);
+  return res;
+}
+
+SoapResponse getDomainSettings(const model::Organization& org, const SoapRequest& req) {
+  SoapResponse res;
+  XmlWriter w(res.body);
+  header(w, req.operation, answeringVersion(org));
+  w.open("GetDomainSettingsResponseMessage", " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
+  w.open("Response", " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");
+  ExchangeVersion requested;
+  if (auto problem = requestProblem(req, req.domains.size(), "domains", requested); !problem.empty()) {
+    res.errorCode = "InvalidRequest";
+    errorPair(w, "InvalidRequest", problem);
+    w.empty("DomainResponses");
+  } else {
+    res.errorCode = "NoError";
+    errorPair(w, "NoError", "");
+    w.open("DomainResponses");
+    for (auto& domain : req.domains) {
+      auto d = autodiscover::resolveDomain(org, domain);
+      w.open("DomainResponse");
+      if (!d.accepted) {
+        errorPair(w, "InvalidDomain", "The domain '" + domain + "' is not one this organisation accepts mail for.");
+        w.empty("DomainSettingErrors");
+        w.empty("DomainSettings");
+        w.empty("RedirectTarget", " i:nil=\"true\"");
+        w.close("DomainResponse");
+        continue;
+      }
+      errorPair(w, "NoError", "No error.");
+      std::vector<SettingError> errors;
+      std::vector<std::pair<std::string, std::string>> values;
+      for (auto& name : req.settings) {
+        std::string value;
+        if (name == "ExternalEwsUrl") value = d.externalEwsUrl;
+        else if (name == "ExternalEwsVersion" && d.casVersion && !d.externalEwsUrl.empty())
+          value = autodiscover::dottedVersion(*d.casVersion);
+        else if (name != "ExternalEwsVersion") {
+          errors.push_back({statusCode(SettingStatus::InvalidSetting), statusMessage(SettingStatus::InvalidSetting), name});
+          continue;
+        }
+        if (value.empty())
+          errors.push_back({statusCode(SettingStatus::SettingIsNotAvailable), "The requested setting is not available for this domain.", name});
+        else
+          values.emplace_back(name, value);
+      }
+      if (errors.empty()) {
+        w.empty("DomainSettingErrors");
+      } else {
+        w.open("DomainSettingErrors");
+        for (auto& e : errors) {
+          w.open("DomainSettingError");
+          errorPair(w, e.code, e.message);
+          w.leaf("SettingName", e.name);
+          w.close("DomainSettingError");
+        }
+        w.close("DomainSettingErrors");
+      }
+      if (values.empty()) {
+        w.empty("DomainSettings");
+      } else {
+        w.open("DomainSettings");
+        for (auto& [name, value] : values)
+          w.line("<DomainSetting i:type=\"DomainStringSetting\"><Name>" + xmlEscape(name) + "</Name><Value>" +
+                 xmlEscape(value) + "</Value></DomainSetting>");
+        w.close("DomainSettings");
+      }
+      w.empty("RedirectTarget", " i:nil=\"true\"");
+      w.close("DomainResponse");
+    }
+    w.close("DomainResponses");
+  }
+  w.close("Response");
+  w.close("GetDomainSettingsResponseMessage");
+  footer(w);
+  return res;
+}
+
+// Federation and organisation relationships are not modelled: the organisation is not federated.
+SoapResponse notFederated(const model::Organization& org, const SoapRequest& req) {
+  SoapResponse res;
+  res.errorCode = "NotFederated";
+  XmlWriter w(res.body);
+  header(w, req.operation, answeringVersion(org));
+  std::string message = std::string(nameOf(req.operation)) + "ResponseMessage";
+  w.open(message, " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
+  w.open("Response", " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");
+  errorPair(w, "NotFederated", "The organisation is not federated.");
+  w.close("Response");
+  w.close(message);
+  footer(w);
+  return res;
+}
+
+}  // namespace
+
+ServerVersion answeringVersion(const model::Organization& org) {
+  std::optional<ServerVersion> best;
+  for (auto& [id, s] : org.all<model::ExchangeServer>()) {
+    if (!s.isClientAccess()) continue;
+    auto key = [](const ServerVersion& v) { return std::tuple(v.major, v.minor, v.build, v.revision); };
+    if (!best || key(s.version) > key(*best)) best = s.version;
+  }
+  return best.value_or(ServerVersion{15, 1, 2507, 6});
+}
+
+SoapRequest parseSoapRequest(std::string_view body) {
+  SoapRequest r;
+  pugi::xml_document doc;
+  if (!xml::load(doc, body)) {
+    r.fault = "The request is not well-formed XML (or declares a DOCTYPE).";
+    return r;
+  }
+  auto envelope = doc.document_element();
+  if (!envelope || xml::localName(envelope.name()) != "Envelope" || xml::namespaceOf(envelope) != kSoapNs) {
+    r.fault = "The request is not a SOAP 1.1 envelope.";
+    return r;
+  }
+  auto head = xml::child(envelope, "Header");
+  auto soapBody = xml::child(envelope, "Body");
+  if (!soapBody) {
+    r.fault = "The envelope has no Body.";
+    return r;
+  }
+  pugi::xml_node message;
+  for (auto c : soapBody.children())
+    if (c.type() == pugi::node_element) {
+      message = c;
+      break;
+    }
+  if (!message || !xml::sameNs(xml::namespaceOf(message), kAutodiscoverSoapNs)) {
+    r.fault = "The Body holds no Autodiscover request.";
+    return r;
+  }
+  std::string messageName(xml::localName(message.name()));
+  SoapOperation byBody = SoapOperation::Unknown;
+  if (messageName.ends_with("RequestMessage")) byBody = operationNamed(messageName.substr(0, messageName.size() - 14));
+  std::string action = head ? trimmed(xml::child(head, "Action")) : std::string();
+  if (!action.empty()) {
+    r.operation = action.starts_with(kActionPrefix) ? operationNamed(action.substr(kActionPrefix.size()))
+                                                    : SoapOperation::Unknown;
+    if (r.operation == SoapOperation::Unknown) {
+      r.fault = "The action '" + action + "' is not supported.";
+      return r;
+    }
+    if (r.operation != byBody) {
+      r.fault = "The action '" + action + "' does not match the body's " + messageName + ".";
+      return r;
+    }
+  } else if (byBody == SoapOperation::Unknown) {
+    r.fault = "The body's " + messageName + " is not an Autodiscover operation.";
+    return r;
+  } else {
+    r.operation = byBody;
+  }
+  if (head) r.requestedServerVersion = trimmed(xml::child(head, "RequestedServerVersion"));
+  auto request = xml::child(message, "Request");
+  if (!request) {
+    r.fault = "The " + messageName + " has no Request.";
+    return r;
+  }
+  r.settings = listOf(request, "RequestedSettings", "Setting");
+  if (r.operation == SoapOperation::GetUserSettings) {
+    for (auto u : xml::child(request, "Users").children())
+      if (u.type() == pugi::node_element && xml::localName(u.name()) == "User")
+        r.users.push_back(trimmed(xml::child(u, "Mailbox")));
+  }
+  if (r.operation == SoapOperation::GetDomainSettings) r.domains = listOf(request, "Domains", "Domain");
+  return r;
+}
+
+SoapResponse answerSoap(const model::Organization& org, const SoapRequest& req, const SoapContext& ctx) {
+  switch (req.operation) {
+    case SoapOperation::GetUserSettings: return getUserSettings(org, req, ctx);
+    case SoapOperation::GetDomainSettings: return getDomainSettings(org, req);
+    case SoapOperation::GetFederationInformation:
+    case SoapOperation::GetOrganizationRelationshipSettings: return notFederated(org, req);
+    case SoapOperation::Unknown: break;
+  }
+  return SoapResponse{500, renderSoapFault("The operation is not supported."), "fault"};
+}
+
+std::string renderSoapFault(std::string_view text) {
+  std::string out;
+  XmlWriter w(out);
+  w.open("s:Envelope", " xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"");
+  w.open("s:Body");
+  w.open("s:Fault");
+  w.leaf("faultcode", "s:Client");
+  w.leaf("faultstring", text, " xml:lang=\"en-US\"");
+  w.close("s:Fault");
+  w.close("s:Body");
+  w.close("s:Envelope");
+  return out;
+}
+
+}  // namespace autodisc::protocol

@@ -1,0 +1,63 @@
+#pragma once
+// SOAP Autodiscover (MS-OXWSADISC; protocol spec section 4): POST /autodiscover/autodiscover.svc.
+// Parse a SOAP 1.1 envelope into a SoapRequest; answer GetUserSettings from resolve() (through
+// lookupUserSetting, the same Answer the POX endpoint renders) and GetDomainSettings from
+// resolveDomain(); render the response envelope, or a SOAP fault for a malformed one.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "autodiscover/resolve.hpp"
+#include "autodiscover/user_settings.hpp"
+
+namespace autodisc::protocol {
+
+inline constexpr std::string_view kSoapNs = "http://schemas.xmlsoap.org/soap/envelope/";
+inline constexpr std::string_view kAutodiscoverSoapNs = "http://schemas.microsoft.com/exchange/2010/Autodiscover";
+inline constexpr std::string_view kAddressingNs = "http://www.w3.org/2005/08/addressing";
+inline constexpr std::string_view kActionPrefix = "http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/";
+
+enum class SoapOperation {
+  Unknown,
+  GetUserSettings,
+  GetDomainSettings,
+  GetFederationInformation,
+  GetOrganizationRelationshipSettings
+};
+
+struct SoapRequest {
+  std::string fault;  // not empty: the envelope cannot be answered; a SOAP fault says this
+  SoapOperation operation = SoapOperation::Unknown;
+  std::string requestedServerVersion;  // the header, as sent; empty when absent
+  std::vector<std::string> users;      // GetUserSettings: each Mailbox, in order
+  std::vector<std::string> domains;    // GetDomainSettings
+  std::vector<std::string> settings;   // RequestedSettings, in order
+};
+
+// Never expands DTDs or entities. The operation is wsa:Action's; without one, the body element's.
+SoapRequest parseSoapRequest(std::string_view body);
+
+// Who asks and from where: the same policy as the POX endpoint.
+struct SoapContext {
+  bool internalClient = true;
+  // With Basic authentication: the caller, who is answered only about its own addresses (others
+  // are InvalidUser, as unknown ones). Null: anonymous.
+  const model::Recipient* caller = nullptr;
+};
+
+// The whole response (envelope) for a request that parsed, and its HTTP status (200, or 500 with a
+// fault for an operation that is not one of the four).
+struct SoapResponse {
+  unsigned status = 200;
+  std::string body;
+  std::string errorCode;  // the response-level ErrorCode, for the access log and metrics
+};
+SoapResponse answerSoap(const model::Organization& org, const SoapRequest& req, const SoapContext& ctx);
+
+// A SOAP 1.1 fault (HTTP 500): faultcode s:Client, the text as faultstring.
+std::string renderSoapFault(std::string_view text);
+
+// The version the organisation's newest Client Access Server runs, as ServerVersionInfo says it.
+ServerVersion answeringVersion(const model::Organization& org);
+
+}  // namespace autodisc::protocol
