@@ -8,8 +8,9 @@ namespace autodisc::autodiscover {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kVersionNames = {"Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2",
-                                                           "Exchange2013", "Exchange2013_SP1"};
+constexpr std::array<std::string_view, 7> kVersionNames = {"Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2",
+                                                           "Exchange2013", "Exchange2013_SP1", "Exchange2016",
+                                                           "Exchange2019"};
 
 // The ECP pages Outlook opens, by setting name: the fragment appended to EcpUrl (protocol spec 2.7).
 // Text messaging and calendar publishing are offered only where enabled, which the model does not

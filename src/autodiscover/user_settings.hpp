@@ -11,11 +11,14 @@
 namespace autodisc::autodiscover {
 
 // The versions a SOAP client names in RequestedServerVersion, oldest first.
-enum class ExchangeVersion { Exchange2010, Exchange2010_SP1, Exchange2010_SP2, Exchange2013, Exchange2013_SP1 };
+enum class ExchangeVersion {
+  Exchange2010, Exchange2010_SP1, Exchange2010_SP2, Exchange2013, Exchange2013_SP1, Exchange2016, Exchange2019
+};
 // "Exchange2010", ... (exact spelling); nothing for an unknown name.
 std::optional<ExchangeVersion> parseExchangeVersion(std::string_view name);
 std::string_view exchangeVersionName(ExchangeVersion v);
-// The newest schema a server of that version serves (what ServerVersionInfo/Version says).
+// What ServerVersionInfo/Version says for a server of that version: the newest of the 2010 and 2013
+// names, which every client knows (Exchange 2016 and 2019 serve the 2013 SP1 Autodiscover schema).
 ExchangeVersion schemaOf(const ServerVersion& v);
 
 // "15.01.2507.006", as Exchange writes CasVersion and the EWS versions.

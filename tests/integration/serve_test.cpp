@@ -26,6 +26,28 @@ std::string poxBody(const std::string& address, const std::string& schema = kOut
          "</AcceptableResponseSchema></Request></Autodiscover>";
 }
 
+std::string soapBody(const std::string& operation, const std::string& request) {
+  return "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+         "xmlns:a=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\" xmlns:wsa=\"http://www.w3.org/2005/08/addressing\">"
+         "<soap:Header><a:RequestedServerVersion>Exchange2013</a:RequestedServerVersion><wsa:Action>"
+         "http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/" + operation +
+         "</wsa:Action></soap:Header><soap:Body>" + request + "</soap:Body></soap:Envelope>";
+}
+
+std::string userSettings(const std::vector<std::string>& users, const std::vector<std::string>& settings) {
+  std::string r = "<a:GetUserSettingsRequestMessage><a:Request><a:Users>";
+  for (auto& u : users) r += "<a:User><a:Mailbox>" + u + "</a:Mailbox></a:User>";
+  r += "</a:Users><a:RequestedSettings>";
+  for (auto& x : settings) r += "<a:Setting>" + x + "</a:Setting>";
+  return r + "</a:RequestedSettings></a:Request></a:GetUserSettingsRequestMessage>";
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 struct Http {
   int status = 0;
   std::string headers, body;
@@ -182,6 +204,74 @@ TEST_F(Serve, RefusesABodyOver64KiBUnread) {
   EXPECT_EQ(pox(poxBody("alice@contoso.com")).status, 200);
 }
 
+TEST_F(Serve, SoapGetUserSettingsOverTls) {
+  auto r = pox(soapBody("GetUserSettings", userSettings({"alice@contoso.com", "bob@contoso.com", "nobody@contoso.com"},
+                                                       {"UserDisplayName", "ExternalEwsUrl", "EwsSupportedSchemas",
+                                                        "CasVersion", "NoSuchSetting", "PublicFolderServer"})),
+               "/AutoDiscover/AutoDiscover.svc");
+  EXPECT_EQ(r.status, 200) << r.headers;
+  EXPECT_NE(r.headers.find("Content-Type: text/xml; charset=utf-8"), std::string::npos) << r.headers;
+  EXPECT_NE(r.body.find("GetUserSettingsResponse</a:Action>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<h:ServerVersionInfo "), std::string::npos);
+  EXPECT_NE(r.body.find("<Name>UserDisplayName</Name><Value>Alice Example</Value>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<Name>ExternalEwsUrl</Name><Value>https://mail.contoso.com/EWS/Exchange.asmx</Value>"),
+            std::string::npos);
+  EXPECT_NE(r.body.find("<Name>CasVersion</Name><Value>15.02.1118.007</Value>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<ErrorCode>InvalidSetting</ErrorCode>"), std::string::npos);
+  EXPECT_NE(r.body.find("<ErrorCode>SettingIsNotAvailable</ErrorCode>"), std::string::npos);
+  EXPECT_NE(r.body.find("<RedirectTarget>bob@fabrikam.com</RedirectTarget>"), std::string::npos);
+  EXPECT_NE(r.body.find("<ErrorCode>InvalidUser</ErrorCode>"), std::string::npos);
+  EXPECT_EQ(count(r.body, "<UserResponse>"), 3u);
+  // The WS-Security variants are the same endpoint; a GET is refused; a bad envelope is a fault.
+  EXPECT_EQ(pox(soapBody("GetUserSettings", userSettings({"alice@contoso.com"}, {"UserDN"})),
+                "/autodiscover/autodiscover.svc/wssecurity").status, 200);
+  auto get = curl({"https://mail.contoso.com:" + httpsPort_ + "/autodiscover/autodiscover.svc"});
+  EXPECT_EQ(get.status, 405);
+  auto fault = pox("<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"/>", "/autodiscover/autodiscover.svc");
+  EXPECT_EQ(fault.status, 500);
+  EXPECT_NE(fault.body.find("<faultcode>s:Client</faultcode>"), std::string::npos) << fault.body;
+  auto domain = pox(soapBody("GetDomainSettings", "<a:GetDomainSettingsRequestMessage><a:Request><a:Domains><a:Domain>contoso.com"
+                                                  "</a:Domain></a:Domains><a:RequestedSettings><a:Setting>ExternalEwsUrl</a:Setting>"
+                                                  "</a:RequestedSettings></a:Request></a:GetDomainSettingsRequestMessage>"),
+                    "/autodiscover/autodiscover.svc");
+  EXPECT_NE(domain.body.find("<Name>ExternalEwsUrl</Name><Value>https://mail.contoso.com/EWS/Exchange.asmx</Value>"),
+            std::string::npos) << domain.body;
+  auto m = curl({"http://127.0.0.1:" + adminPort_ + "/metrics"}).body;
+  EXPECT_NE(m.find("autodisc_soap_requests_total{outcome=\"ok\"} 3\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("autodisc_soap_requests_total{outcome=\"invalid\"} 2\n"), std::string::npos) << m;
+}
+
+TEST_F(Serve, JsonV2OverTls) {
+  auto base = "https://mail.contoso.com:" + httpsPort_;
+  auto ews = curl({base + "/autodiscover/autodiscover.json/v1.0/alice@contoso.com?Protocol=Ews"});
+  EXPECT_EQ(ews.status, 200);
+  EXPECT_NE(ews.headers.find("Content-Type: application/json; charset=utf-8"), std::string::npos) << ews.headers;
+  EXPECT_EQ(ews.body, R"({"Protocol":"Ews","Url":"https://mail.contoso.com/EWS/Exchange.asmx"})");
+  auto eas = curl({base + "/Autodiscover/Autodiscover.json?Email=alice%40contoso.com&Protocol=activesync"});
+  EXPECT_EQ(eas.body, R"({"Protocol":"ActiveSync","Url":"https://mail.contoso.com/Microsoft-Server-ActiveSync"})");
+  auto missing = curl({base + "/autodiscover/autodiscover.json/v1.0/alice@contoso.com"});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find("MissingProtocol"), std::string::npos);
+  auto unsupported = curl({base + "/autodiscover/autodiscover.json/v1.0/alice@contoso.com?Protocol=Rest"});
+  EXPECT_NE(unsupported.body.find("ProtocolNotSupported"), std::string::npos);
+  auto redirect = curl({base + "/autodiscover/autodiscover.json?Email=bob@contoso.com&Protocol=Ews"});
+  EXPECT_EQ(redirect.status, 302);
+  EXPECT_NE(redirect.headers.find("Location: https://autodiscover.fabrikam.com/autodiscover/autodiscover.json?"
+                                  "Email=bob%40fabrikam.com&Protocol=Ews&RedirectCount=1"),
+            std::string::npos) << redirect.headers;
+  auto unknown = curl({base + "/autodiscover/autodiscover.json/v1.0/nobody@contoso.com?Protocol=Ews"});
+  EXPECT_EQ(unknown.status, ews.status);
+  EXPECT_EQ(unknown.body, ews.body);
+  EXPECT_EQ(curl({"-X", "POST", base + "/autodiscover/autodiscover.json?Email=a@contoso.com&Protocol=Ews"}).status, 405);
+}
+
+// What the EWS Managed API and ews-javascript-api read before they try SOAP.
+TEST_F(Serve, TheUnauthenticatedGetCarriesTheSoapProbeHeaders) {
+  auto get = curl({"https://mail.contoso.com:" + httpsPort_ + "/autodiscover/autodiscover.xml"});
+  for (auto h : {"X-SOAP-Enabled: True", "X-WSSecurity-Enabled: False", "X-WSSecurity-For: None", "X-OAuth-Enabled: False"})
+    EXPECT_NE(get.headers.find(h), std::string::npos) << h << "\n" << get.headers;
+}
+
 TEST_F(Serve, PlainHttpOnlyRedirects) {
   auto r = curl({"http://autodiscover.contoso.com:" + httpPort_ + "/autodiscover/autodiscover.xml"});
   EXPECT_EQ(r.status, 302);
@@ -303,6 +393,22 @@ TEST_F(ServeBasic, ChallengesChecksThePasswordAndAnswersOnlyAboutOneself) {
   EXPECT_EQ(other.body.find("fabrikam"), std::string::npos);
 }
 
+TEST_F(ServeBasic, SoapAndJsonTakeTheSamePolicy) {
+  auto get = curl({"https://mail.contoso.com:" + httpsPort_ + "/autodiscover/autodiscover.xml"});
+  EXPECT_EQ(get.status, 401);
+  EXPECT_NE(get.headers.find("WWW-Authenticate: Basic realm="), std::string::npos);
+  EXPECT_NE(get.headers.find("X-SOAP-Enabled: True"), std::string::npos) << get.headers;
+  auto body = soapBody("GetUserSettings", userSettings({"alice@contoso.com", "bob@contoso.com"}, {"UserDisplayName"}));
+  EXPECT_EQ(pox(body, "/autodiscover/autodiscover.svc").status, 401);
+  auto mine = pox(body, "/autodiscover/autodiscover.svc", "alice@contoso.com:Secret-1");
+  EXPECT_EQ(mine.status, 200);
+  EXPECT_NE(mine.body.find("<Value>Alice Example</Value>"), std::string::npos) << mine.body;
+  EXPECT_EQ(mine.body.find("bob@fabrikam.com"), std::string::npos) << "bob is not alice's to ask about";
+  EXPECT_EQ(curl({"https://mail.contoso.com:" + httpsPort_ + "/autodiscover/autodiscover.json/v1.0/alice@contoso.com?Protocol=Ews"}).status, 401);
+  EXPECT_EQ(curl({"-u", "alice@contoso.com:Secret-1",
+                  "https://mail.contoso.com:" + httpsPort_ + "/autodiscover/autodiscover.json/v1.0/alice@contoso.com?Protocol=Ews"}).status, 200);
+}
+
 TEST_F(ServeBasic, ThrottlesRepeatedFailures) {
   for (int i = 0; i < 5; ++i)
     EXPECT_EQ(pox(poxBody("alice@contoso.com"), "/Autodiscover/Autodiscover.xml", "alice@contoso.com:guess").status, 401);
@@ -360,13 +466,23 @@ TEST_F(ServeForExchangelib, ExchangelibConcludesTheEwsUrlVersionAndAuthType) {
     if (first != std::string::npos && body.compare(first, 40, "<EwsUrl>https://mail.contoso.com/EWS/Exc") == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  auto r = runProcess({"/usr/bin/python3", env("AUTODISC_SOURCE_DIR") + "/tests/integration/exchangelib_pox.py",
+  auto r = runProcess({"/usr/bin/python3", env("AUTODISC_SOURCE_DIR") + "/tests/integration/exchangelib_discovery.py",
                        address_, "alice@contoso.com", "Secret-1", dir_.path() + "/ca.pem"});
   ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
   // EXPR's EwsUrl wins in exchangelib; the version comes from EXCH's ServerVersion (15.2.1118, the default).
   EXPECT_NE(r.out.find("ews_url https://mail.contoso.com/EWS/Exchange.asmx\n"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("version 15.2.1118"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("auth_type basic\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("smtp alice@contoso.com\n"), std::string::npos) << r.out;
+}
+
+TEST_F(ServeForExchangelib, ExchangelibSoapDiscoveryConcludesTheEwsUrlAndVersion) {
+  auto r = runProcess({"/usr/bin/python3", env("AUTODISC_SOURCE_DIR") + "/tests/integration/exchangelib_discovery.py",
+                       address_, "alice@contoso.com", "Secret-1", dir_.path() + "/ca.pem", "soap"});
+  ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("ews_url https://mail.contoso.com/EWS/Exchange.asmx\n"), std::string::npos) << r.out << r.err;
+  // Over SOAP exchangelib takes the version from the newest of EwsSupportedSchemas: Exchange2013, 15.0.
+  EXPECT_NE(r.out.find("version 15.0.0.0\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("smtp alice@contoso.com\n"), std::string::npos) << r.out;
 }
 

@@ -1,6 +1,6 @@
-"""Drives Debian's python3-exchangelib through its POX Autodiscover against a running autodisc.
+"""Drives Debian's python3-exchangelib through its POX or SOAP Autodiscover against a running autodisc.
 
-usage: exchangelib_pox.py ADDRESS EMAIL PASSWORD CA_FILE
+usage: exchangelib_discovery.py ADDRESS EMAIL PASSWORD CA_FILE [pox|soap]
 The names of the e-mail domain resolve to ADDRESS inside this process only; exchangelib connects to
 port 443 as it always does. Prints the EWS URL, the version and the auth type it concluded.
 """
@@ -10,6 +10,7 @@ import sys
 import tempfile
 
 address, email, password, ca = sys.argv[1:5]
+mode = sys.argv[5] if len(sys.argv) > 5 else "pox"
 domain = email.split("@", 1)[1]
 os.environ["REQUESTS_CA_BUNDLE"] = ca
 os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp())
@@ -28,6 +29,7 @@ socket.getaddrinfo = getaddrinfo
 from exchangelib import Credentials  # noqa: E402
 from exchangelib.autodiscover.discovery.base import BaseAutodiscovery  # noqa: E402
 from exchangelib.autodiscover.discovery.pox import PoxAutodiscovery  # noqa: E402
+from exchangelib.autodiscover.discovery.soap import SoapAutodiscovery  # noqa: E402
 
 # The DNS check exchangelib makes before each candidate, answered the same way as getaddrinfo.
 real_ensure = BaseAutodiscovery._ensure_valid_hostname
@@ -44,8 +46,10 @@ def ensure_valid_hostname(self, url):
 
 BaseAutodiscovery._ensure_valid_hostname = ensure_valid_hostname
 
-ad, protocol = PoxAutodiscovery(email=email, credentials=Credentials(email, password)).discover()
+discovery = SoapAutodiscovery if mode == "soap" else PoxAutodiscovery
+ad, protocol = discovery(email=email, credentials=Credentials(email, password)).discover()
 print("ews_url", protocol.service_endpoint)
 print("version", protocol.version.build if protocol.version else None)
-print("auth_type", protocol.auth_type)
+if mode == "pox":  # SOAP discovery leaves the auth type to a probe of the EWS endpoint, which autodisc does not serve
+    print("auth_type", protocol.auth_type)
 print("smtp", ad.autodiscover_smtp_address)
