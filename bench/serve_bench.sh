@@ -52,6 +52,11 @@ request = function()
   return reqs[i]
 end
 LUA
+# SOAP GetUserSettings with ten settings, for the same mailboxes in the same order.
+sed -e 's#<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>#<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="http://schemas.microsoft.com/exchange/2010/Autodiscover" xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header><a:RequestedServerVersion>Exchange2013</a:RequestedServerVersion><wsa:Action>http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettings</wsa:Action></soap:Header><soap:Body><a:GetUserSettingsRequestMessage><a:Request><a:Users><a:User><a:Mailbox>#' \
+    -e 's#</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>#</a:Mailbox></a:User></a:Users><a:RequestedSettings><a:Setting>UserDisplayName</a:Setting><a:Setting>UserDN</a:Setting><a:Setting>UserDeploymentId</a:Setting><a:Setting>AutoDiscoverSMTPAddress</a:Setting><a:Setting>InternalEwsUrl</a:Setting><a:Setting>ExternalEwsUrl</a:Setting><a:Setting>ExternalMailboxServer</a:Setting><a:Setting>EwsSupportedSchemas</a:Setting><a:Setting>CasVersion</a:Setting><a:Setting>MailboxDN</a:Setting></a:RequestedSettings></a:Request></a:GetUserSettingsRequestMessage></soap:Body></soap:Envelope>#' \
+    "$work/pox.lua" > "$work/soap.lua"
+sed -i 's/--CLOSE--//' "$work/soap.lua"
 sed 's/--CLOSE--/, ["Connection"] = "close"/' "$work/pox.lua" > "$work/pox-close.lua"
 sed -i 's/--CLOSE--//' "$work/pox.lua"
 
@@ -127,15 +132,18 @@ summary() {  # name
 
 echo "mailboxes: $n, ${secs} s a run, $conns connections, wrk -t2 on the same 2 cores, $rounds rounds"
 for r in $(seq "$rounds"); do
-  echo "round $r: keep-alive (requests over open connections), then a new TLS connection for every request"
+  echo "round $r: keep-alive (POX, nginx, SOAP), then a new TLS connection for every request"
   run autodisc "$spid" "https://127.0.0.1:$sport/autodiscover/autodiscover.xml"
   run nginx "$npid" "https://127.0.0.1:$nport/"   # CPU and RSS: master and workers together
+  run autodisc-soap "$spid" "https://127.0.0.1:$sport/autodiscover/autodiscover.svc" "$work/soap.lua"
   run autodisc-new "$spid" "https://127.0.0.1:$sport/autodiscover/autodiscover.xml" "$work/pox-close.lua"
   run nginx-new "$npid" "https://127.0.0.1:$nport/" "$work/pox-close.lua"
 done
 echo "medians:"
-for name in autodisc nginx autodisc-new nginx-new; do summary "$name"; done
+for name in autodisc nginx autodisc-soap autodisc-new nginx-new; do summary "$name"; done
 awk -v a="$(median autodisc 2)" -v b="$(median nginx 2)" -v c="$(median autodisc 9)" -v d="$(median nginx 9)" \
   'BEGIN { printf "autodisc / nginx: %.2f of the requests per second, %.2f of the CPU per request\n", a / b, c / d }'
+awk -v c="$(median autodisc-soap 9)" -v d="$(median autodisc 9)" \
+  'BEGIN { printf "SOAP GetUserSettings (ten settings) / POX: %.2f of the CPU per request\n", c / d }'
 awk -v c="$(median autodisc-new 9)" -v d="$(median nginx-new 9)" \
   'BEGIN { printf "new connections: %.2f of nginx CPU per connection\n", c / d }'

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace autodisc::autodiscover {
 
@@ -117,81 +119,203 @@ const std::vector<std::string_view>& userSettingNames() {
 }
 
 bool isUserSettingName(std::string_view name) {
-  auto& n = userSettingNames();
-  return std::find(n.begin(), n.end(), name) != n.end();
+  static const std::unordered_set<std::string_view> names(userSettingNames().begin(), userSettingNames().end());
+  return names.count(name) > 0;
 }
 
-SettingLookup lookupUserSetting(std::string_view name, const Answer& a, ExchangeVersion requested) {
+namespace {
+
+// Every name, once, with what it is: one hash lookup per requested setting.
+enum class Key {
+  UserDisplayName, UserDN, UserDeploymentId, AutoDiscoverSMTPAddress, UserMSOnline, InternalMailboxServer,
+  InternalRpcClientServer, InternalMailboxServerDN, MailboxDN, InternalMailboxServerAuthenticationMethods, InternalEwsUrl,
+  ExternalEwsUrl, InternalOABUrl, ExternalOABUrl, InternalEcpUrl, ExternalEcpUrl, InternalEcpPage, ExternalEcpPage,
+  EcpPageFragment, InternalWebClientUrls, ExternalWebClientUrls, ExternalMailboxServer, ExternalMailboxServerRequiresSSL,
+  ExternalMailboxServerAuthenticationMethods, InternalRpcHttpServer, InternalRpcHttpConnectivityRequiresSsl,
+  InternalRpcHttpAuthenticationMethod, InternalServerExclusiveConnect, ExternalServerExclusiveConnect, EwsPartnerUrl,
+  CertPrincipalName, CrossOrganizationSharingEnabled, ShowGalAsDefaultView, CasVersion, EwsSupportedSchemas,
+  ExternalEwsVersion, MailboxVersion, MapiHttpEnabled, NotModelled
+};
+
+struct Entry {
+  Key key = Key::NotModelled;
+  std::size_t page = 0;  // the ECP page, for the Ecp keys
+  bool since2013 = false;
+};
+
+const std::unordered_map<std::string_view, Entry>& table() {
+  static const std::unordered_map<std::string_view, Entry> t = [] {
+    std::unordered_map<std::string_view, Entry> m;
+    for (auto name : userSettingNames()) m[name] = Entry{Key::NotModelled, 0, since2013(name)};
+    auto set = [&](std::string_view name, Key k, std::size_t page = 0) {
+      m.at(name).key = k;
+      m.at(name).page = page;
+    };
+    set("UserDisplayName", Key::UserDisplayName);
+    set("UserDN", Key::UserDN);
+    set("UserDeploymentId", Key::UserDeploymentId);
+    set("AutoDiscoverSMTPAddress", Key::AutoDiscoverSMTPAddress);
+    set("UserMSOnline", Key::UserMSOnline);
+    set("InternalMailboxServer", Key::InternalMailboxServer);
+    set("InternalRpcClientServer", Key::InternalRpcClientServer);
+    set("InternalMailboxServerDN", Key::InternalMailboxServerDN);
+    set("MailboxDN", Key::MailboxDN);
+    set("InternalMailboxServerAuthenticationMethods", Key::InternalMailboxServerAuthenticationMethods);
+    set("InternalEwsUrl", Key::InternalEwsUrl);
+    set("InternalEmwsUrl", Key::InternalEwsUrl);
+    set("ExternalEwsUrl", Key::ExternalEwsUrl);
+    set("ExternalEmwsUrl", Key::ExternalEwsUrl);
+    set("InternalOABUrl", Key::InternalOABUrl);
+    set("ExternalOABUrl", Key::ExternalOABUrl);
+    set("InternalEcpUrl", Key::InternalEcpUrl);
+    set("ExternalEcpUrl", Key::ExternalEcpUrl);
+    for (std::size_t i = 0; i < kEcpPages.size(); ++i) {
+      std::string page(kEcpPages[i].name);
+      for (auto& [name, e] : m) {
+        if (name == "InternalEcp" + page + "Url") e.key = Key::InternalEcpPage, e.page = i;
+        if (name == "ExternalEcp" + page + "Url") e.key = Key::ExternalEcpPage, e.page = i;
+        if (name == "Ecp" + page + "UrlFragment") e.key = Key::EcpPageFragment, e.page = i;
+      }
+    }
+    set("InternalWebClientUrls", Key::InternalWebClientUrls);
+    set("ExternalWebClientUrls", Key::ExternalWebClientUrls);
+    set("ExternalMailboxServer", Key::ExternalMailboxServer);
+    set("ExternalMailboxServerRequiresSSL", Key::ExternalMailboxServerRequiresSSL);
+    set("ExternalMailboxServerAuthenticationMethods", Key::ExternalMailboxServerAuthenticationMethods);
+    set("InternalRpcHttpServer", Key::InternalRpcHttpServer);
+    set("InternalRpcHttpConnectivityRequiresSsl", Key::InternalRpcHttpConnectivityRequiresSsl);
+    set("InternalRpcHttpAuthenticationMethod", Key::InternalRpcHttpAuthenticationMethod);
+    set("InternalServerExclusiveConnect", Key::InternalServerExclusiveConnect);
+    set("ExternalServerExclusiveConnect", Key::ExternalServerExclusiveConnect);
+    set("EwsPartnerUrl", Key::EwsPartnerUrl);
+    set("CertPrincipalName", Key::CertPrincipalName);
+    set("CrossOrganizationSharingEnabled", Key::CrossOrganizationSharingEnabled);
+    set("ShowGalAsDefaultView", Key::ShowGalAsDefaultView);
+    set("CasVersion", Key::CasVersion);
+    set("EwsSupportedSchemas", Key::EwsSupportedSchemas);
+    set("ExternalEwsVersion", Key::ExternalEwsVersion);
+    set("MailboxVersion", Key::MailboxVersion);
+    set("MapiHttpEnabled", Key::MapiHttpEnabled);
+    return m;
+  }();
+  return t;
+}
+
+}  // namespace
+
+SettingLookup lookupUserSetting(std::string_view name, const Answer& a, ExchangeVersion requested, const Personal* personal) {
   SettingLookup r;
-  if (!isUserSettingName(name) || (requested < ExchangeVersion::Exchange2013 && since2013(name))) return r;
+  auto& t = table();
+  auto it = t.find(name);
+  if (it == t.end() || (requested < ExchangeVersion::Exchange2013 && it->second.since2013)) return r;
+  const Entry& e = it->second;
   r.setting.name = std::string(name);
   auto value = [&](std::string_view v) {
     if (v.empty()) {
       r.status = SettingStatus::SettingIsNotAvailable;
-    } else {
-      r.status = SettingStatus::Value;
-      r.setting.value = std::string(v);
+      return r;
     }
+    r.status = SettingStatus::Value;
+    r.setting.value = std::string(v);
+    if (personal && !personal->answerGuid.empty())  // the personalised server names and the like
+      for (auto at = r.setting.value.find(personal->answerGuid); at != std::string::npos;
+           at = r.setting.value.find(personal->answerGuid, at + personal->guid.size()))
+        r.setting.value.replace(at, personal->answerGuid.size(), personal->guid);
     return r;
   };
   auto none = [&] { return value({}); };
   auto boolean = [&](bool b) { return value(b ? "True" : "False"); };
-  const ProtocolSettings* exch = a.exch ? &*a.exch : nullptr;
-  const ProtocolSettings* expr = a.expr ? &*a.expr : nullptr;
-  const ProtocolSettings* rpcHttp = a.exHttpInternal ? &*a.exHttpInternal : nullptr;
-
-  if (name == "UserDisplayName") return value(a.displayName);
-  if (name == "UserDN") return value(a.legacyDn);
-  if (name == "UserDeploymentId") return value(a.deploymentId);
-  if (name == "AutoDiscoverSMTPAddress") return value(a.smtpAddress);
-  if (name == "UserMSOnline") return boolean(false);
-  if (name == "InternalMailboxServer") return value(exch ? a.mailboxServerFqdn : "");
-  if (name == "InternalRpcClientServer") return value(exch ? exch->server : "");
-  if (name == "InternalMailboxServerDN") return value(exch ? exch->serverDn : "");
-  if (name == "MailboxDN") return value(exch ? exch->mdbDn : "");
-  if (name == "InternalMailboxServerAuthenticationMethods") return value(exch ? exch->authPackage : "");
-  if (name == "InternalEwsUrl" || name == "InternalEmwsUrl") return value(a.internalUrls.ews);
-  if (name == "ExternalEwsUrl" || name == "ExternalEmwsUrl") return value(a.externalUrls.ews);
-  if (name == "InternalOABUrl") return value(a.internalUrls.oab);
-  if (name == "ExternalOABUrl") return value(a.externalUrls.oab);
-  if (name == "InternalEcpUrl") return value(a.internalUrls.ecp);
-  if (name == "ExternalEcpUrl") return value(a.externalUrls.ecp);
-  for (auto& p : kEcpPages) {
-    if (name == "InternalEcp" + std::string(p.name) + "Url")
-      return value(a.internalUrls.ecp.empty() || p.fragment.empty() ? "" : a.internalUrls.ecp + std::string(p.fragment));
-    if (name == "ExternalEcp" + std::string(p.name) + "Url")
-      return value(a.externalUrls.ecp.empty() || p.fragment.empty() ? "" : a.externalUrls.ecp + std::string(p.fragment));
-    if (name == "Ecp" + std::string(p.name) + "UrlFragment") return value(p.fragment);
-  }
-  if (name == "InternalWebClientUrls" || name == "ExternalWebClientUrls") {
-    const ServiceUrls& u = name.starts_with("Internal") ? a.internalUrls : a.externalUrls;
+  auto ecpPage = [&](const std::string& base) {
+    auto fragment = kEcpPages[e.page].fragment;
+    return value(base.empty() || fragment.empty() ? std::string() : base + std::string(fragment));
+  };
+  auto webClientUrls = [&](const ServiceUrls& u) {
     if (u.owa.empty()) return none();
     r.status = SettingStatus::Value;
     r.setting.isUrlCollection = true;
     r.setting.urls.push_back(WebClientUrl{u.owaAuthenticationMethods, u.owa});
     return r;
+  };
+  const ProtocolSettings* exch = a.exch ? &*a.exch : nullptr;
+  const ProtocolSettings* expr = a.expr ? &*a.expr : nullptr;
+  const ProtocolSettings* rpcHttp = a.exHttpInternal ? &*a.exHttpInternal : nullptr;
+
+  switch (e.key) {
+    case Key::UserDisplayName: return value(personal ? personal->displayName : a.displayName);
+    case Key::UserDN: return value(personal ? personal->legacyDn : a.legacyDn);
+    case Key::UserDeploymentId: return value(a.deploymentId);
+    case Key::AutoDiscoverSMTPAddress: return value(personal ? personal->smtpAddress : a.smtpAddress);
+    case Key::UserMSOnline: return boolean(false);
+    case Key::InternalMailboxServer: return value(exch ? a.mailboxServerFqdn : "");
+    case Key::InternalRpcClientServer: return value(exch ? exch->server : "");
+    case Key::InternalMailboxServerDN: return value(exch ? exch->serverDn : "");
+    case Key::MailboxDN: return value(exch ? exch->mdbDn : "");
+    case Key::InternalMailboxServerAuthenticationMethods: return value(exch ? exch->authPackage : "");
+    case Key::InternalEwsUrl: return value(a.internalUrls.ews);
+    case Key::ExternalEwsUrl: return value(a.externalUrls.ews);
+    case Key::InternalOABUrl: return value(a.internalUrls.oab);
+    case Key::ExternalOABUrl: return value(a.externalUrls.oab);
+    case Key::InternalEcpUrl: return value(a.internalUrls.ecp);
+    case Key::ExternalEcpUrl: return value(a.externalUrls.ecp);
+    case Key::InternalEcpPage: return ecpPage(a.internalUrls.ecp);
+    case Key::ExternalEcpPage: return ecpPage(a.externalUrls.ecp);
+    case Key::EcpPageFragment: return value(kEcpPages[e.page].fragment);
+    case Key::InternalWebClientUrls: return webClientUrls(a.internalUrls);
+    case Key::ExternalWebClientUrls: return webClientUrls(a.externalUrls);
+    case Key::ExternalMailboxServer: return value(expr ? expr->server : "");
+    case Key::ExternalMailboxServerRequiresSSL: return expr && expr->ssl ? boolean(*expr->ssl) : none();
+    case Key::ExternalMailboxServerAuthenticationMethods: return value(expr ? expr->authPackage : "");
+    case Key::InternalRpcHttpServer: return value(rpcHttp ? rpcHttp->server : "");
+    case Key::InternalRpcHttpConnectivityRequiresSsl: return rpcHttp && rpcHttp->ssl ? boolean(*rpcHttp->ssl) : none();
+    case Key::InternalRpcHttpAuthenticationMethod: return value(rpcHttp ? rpcHttp->authPackage : "");
+    case Key::InternalServerExclusiveConnect: return value(exch ? "Off" : "");
+    case Key::ExternalServerExclusiveConnect: return value(expr ? "On" : "");
+    case Key::EwsPartnerUrl: return value(expr ? expr->ewsUrl : "");
+    case Key::CertPrincipalName: return value(expr ? expr->certPrincipalName : "");
+    case Key::CrossOrganizationSharingEnabled: return boolean(false);
+    case Key::ShowGalAsDefaultView: return boolean(true);
+    case Key::CasVersion: return value(a.casVersion ? dottedVersion(*a.casVersion) : "");
+    case Key::EwsSupportedSchemas: return value(a.mailboxVersion ? supportedSchemas(*a.mailboxVersion) : "");
+    case Key::ExternalEwsVersion:
+      return value(a.casVersion && !a.externalUrls.ews.empty() ? dottedVersion(*a.casVersion) : "");
+    case Key::MailboxVersion: return value(a.mailboxVersion ? dottedVersion(*a.mailboxVersion) : "");
+    case Key::MapiHttpEnabled: return boolean(a.mapiHttpAvailable);
+    case Key::NotModelled: break;
   }
-  if (name == "ExternalMailboxServer") return value(expr ? expr->server : "");
-  if (name == "ExternalMailboxServerRequiresSSL") return expr && expr->ssl ? boolean(*expr->ssl) : none();
-  if (name == "ExternalMailboxServerAuthenticationMethods") return value(expr ? expr->authPackage : "");
-  if (name == "InternalRpcHttpServer") return value(rpcHttp ? rpcHttp->server : "");
-  if (name == "InternalRpcHttpConnectivityRequiresSsl") return rpcHttp && rpcHttp->ssl ? boolean(*rpcHttp->ssl) : none();
-  if (name == "InternalRpcHttpAuthenticationMethod") return value(rpcHttp ? rpcHttp->authPackage : "");
-  if (name == "InternalServerExclusiveConnect") return value(exch ? "Off" : "");
-  if (name == "ExternalServerExclusiveConnect") return value(expr ? "On" : "");
-  if (name == "EwsPartnerUrl") return value(expr ? expr->ewsUrl : "");
-  if (name == "CertPrincipalName") return value(expr ? expr->certPrincipalName : "");
-  if (name == "CrossOrganizationSharingEnabled") return boolean(false);
-  if (name == "ShowGalAsDefaultView") return boolean(true);
-  if (name == "CasVersion") return value(a.casVersion ? dottedVersion(*a.casVersion) : "");
-  if (name == "EwsSupportedSchemas") return value(a.mailboxVersion ? supportedSchemas(*a.mailboxVersion) : "");
-  if (name == "ExternalEwsVersion")
-    return value(a.casVersion && !a.externalUrls.ews.empty() ? dottedVersion(*a.casVersion) : "");
-  if (name == "MailboxVersion") return value(a.mailboxVersion ? dottedVersion(*a.mailboxVersion) : "");
-  if (name == "MapiHttpEnabled") return boolean(a.mapiHttpAvailable);
   // Known names the model has no value for: public folders, directory servers, UM, POP/IMAP/SMTP,
   // mobile policies, sharing locations and the like.
   return none();
+}
+
+void AnswerCache::keepOnly(const std::shared_ptr<const model::Organization>& org) {
+  if (org_ == org) return;
+  entries_.clear();
+  org_ = org;
+}
+
+const Answer* AnswerCache::find(const std::shared_ptr<const model::Organization>& org, const Query& q, Personal& personal) {
+  if (!org || q.explain) return nullptr;
+  keepOnly(org);
+  const model::Recipient* r = q.legacyDn.empty() ? org->recipientByAddress(q.emailAddress)
+                                                 : org->recipientByLegacyDn(q.legacyDn);
+  if (!r || r->type != model::RecipientType::Mailbox || r->exchangeGuid.isNull()) return nullptr;
+  std::string_view smtp = r->primarySmtpAddress();
+  key_.assign(reinterpret_cast<const char*>(&r->database), sizeof r->database);
+  key_ += static_cast<char>((q.internalClient ? 1 : 0) | (q.canHandleNegotiate ? 2 : 0) | (q.canHandleExHttp ? 4 : 0) |
+                            (q.mapiHttpVersion >= 1 ? 8 : 0) | (q.schema == Schema::MobileSync ? 16 : 0));
+  key_.append(domainOf(smtp));
+  personal.displayName = r->displayName();
+  personal.legacyDn = r->legacyExchangeDn();
+  personal.smtpAddress = smtp;
+  personal.guid = r->exchangeGuid.str();
+  auto it = entries_.find(key_);
+  if (it == entries_.end()) {
+    auto a = resolve(*org, q);
+    if (a.outcome != Outcome::Settings) return nullptr;
+    it = entries_.emplace(key_, Entry{std::move(a), personal.guid}).first;
+  }
+  personal.answerGuid = it->second.guid == personal.guid ? std::string() : it->second.guid;
+  return &it->second.answer;
 }
 
 }  // namespace autodisc::autodiscover

@@ -47,7 +47,7 @@ std::vector<std::string> listOf(pugi::xml_node parent, std::string_view list, st
   return out;
 }
 
-void header(XmlWriter& w, SoapOperation op, const ServerVersion& v) {
+void headerText(XmlWriter& w, SoapOperation op, const ServerVersion& v) {
   w.open("s:Envelope", " xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:a=\"http://www.w3.org/2005/08/addressing\"");
   w.open("s:Header");
   w.leaf("a:Action", std::string(kActionPrefix) + std::string(nameOf(op)) + "Response", " s:mustUnderstand=\"1\"");
@@ -63,9 +63,30 @@ void header(XmlWriter& w, SoapOperation op, const ServerVersion& v) {
   w.open("s:Body");
 }
 
+// The envelope's start up to <s:Body>, made once per operation and version (it is the same for
+// every answer of an organisation) and kept per thread.
+void header(std::string& out, SoapOperation op, const ServerVersion& v) {
+  struct Made {
+    SoapOperation op;
+    int major, minor, build, revision;
+    std::string text;
+  };
+  thread_local std::vector<Made> made;
+  for (auto& m : made)
+    if (m.op == op && m.major == v.major && m.minor == v.minor && m.build == v.build && m.revision == v.revision) {
+      out += m.text;
+      return;
+    }
+  std::string text;
+  XmlWriter w(text);
+  headerText(w, op, v);
+  if (made.size() > 64) made.clear();
+  made.push_back(Made{op, v.major, v.minor, v.build, v.revision, text});
+  out += text;
+}
+
 void footer(XmlWriter& w) {
-  w.close("s:Body");
-  w.close("s:Envelope");
+  w.raw("  </s:Body>\n</s:Envelope>\n");
 }
 
 void errorPair(XmlWriter& w, std::string_view code, std::string_view message) {
@@ -74,17 +95,28 @@ void errorPair(XmlWriter& w, std::string_view code, std::string_view message) {
   else w.leaf("ErrorMessage", message);
 }
 
-std::string settingLine(const autodiscover::UserSetting& s) {
-  std::string l;
+// One UserSetting on one line, as Exchange writes them; `l` is reused.
+void settingLine(const autodiscover::UserSetting& s, std::string& l) {
+  l.clear();
   if (s.isUrlCollection) {
-    l = "<UserSetting i:type=\"WebClientUrlCollectionSetting\"><Name>" + xmlEscape(s.name) + "</Name><WebClientUrls>";
-    for (auto& u : s.urls)
-      l += "<WebClientUrl><AuthenticationMethods>" + xmlEscape(u.authenticationMethods) +
-           "</AuthenticationMethods><Url>" + xmlEscape(u.url) + "</Url></WebClientUrl>";
-    return l + "</WebClientUrls></UserSetting>";
+    l += "<UserSetting i:type=\"WebClientUrlCollectionSetting\"><Name>";
+    appendEscaped(l, s.name);
+    l += "</Name><WebClientUrls>";
+    for (auto& u : s.urls) {
+      l += "<WebClientUrl><AuthenticationMethods>";
+      appendEscaped(l, u.authenticationMethods);
+      l += "</AuthenticationMethods><Url>";
+      appendEscaped(l, u.url);
+      l += "</Url></WebClientUrl>";
+    }
+    l += "</WebClientUrls></UserSetting>";
+    return;
   }
-  return "<UserSetting i:type=\"StringSetting\"><Name>" + xmlEscape(s.name) + "</Name><Value>" + xmlEscape(s.value) +
-         "</Value></UserSetting>";
+  l += "<UserSetting i:type=\"StringSetting\"><Name>";
+  appendEscaped(l, s.name);
+  l += "</Name><Value>";
+  appendEscaped(l, s.value);
+  l += "</Value></UserSetting>";
 }
 
 struct SettingError {
@@ -118,9 +150,8 @@ std::string requestProblem(const SoapRequest& req, std::size_t items, std::strin
 
 SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& req, const SoapContext& ctx) {
   SoapResponse res;
-  std::string& out = res.body;
-  XmlWriter w(out);
-  header(w, req.operation, answeringVersion(org));
+  header(res.body, req.operation, answeringVersion(org));
+  auto w = XmlWriter::fragment(res.body, 2);
   w.open("GetUserSettingsResponseMessage", " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
   w.open("Response", " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");
   ExchangeVersion requested;
@@ -142,8 +173,13 @@ SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& 
       q.canHandleExHttp = true;     // so that the InternalRpcHttp* settings have their values
       const model::Recipient* asked = q.legacyDn.empty() ? org.recipientByAddress(q.emailAddress)
                                                          : org.recipientByLegacyDn(q.legacyDn);
-      autodiscover::Answer a;
-      if (!ctx.caller || ctx.caller == asked) a = autodiscover::resolve(org, q);
+      autodiscover::Answer own;
+      const autodiscover::Answer* cached = nullptr;
+      autodiscover::Personal personal;
+      if ((!ctx.caller || ctx.caller == asked) && ctx.cache && ctx.snapshot)
+        cached = ctx.cache->find(*ctx.snapshot, q, personal);
+      if (!cached && (!ctx.caller || ctx.caller == asked)) own = autodiscover::resolve(org, q);
+      const autodiscover::Answer& a = cached ? *cached : own;
       w.open("UserResponse");
       if (a.outcome == autodiscover::Outcome::RedirectAddr) {
         errorPair(w, "RedirectAddress", "Redirection address.");
@@ -161,7 +197,7 @@ SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& 
         std::vector<SettingError> errors;
         std::vector<autodiscover::UserSetting> values;
         for (auto& name : req.settings) {
-          auto found = autodiscover::lookupUserSetting(name, a, requested);
+          auto found = autodiscover::lookupUserSetting(name, a, requested, cached ? &personal : nullptr);
           if (found.status == SettingStatus::Value) values.push_back(std::move(found.setting));
           else errors.push_back({statusCode(found.status), statusMessage(found.status), name});
         }
@@ -181,7 +217,11 @@ SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& 
           w.empty("UserSettings");
         } else {
           w.open("UserSettings");
-          for (auto& v : values) w.line(settingLine(v));
+          std::string l;
+          for (auto& v : values) {
+            settingLine(v, l);
+            w.line(l);
+          }
           w.close("UserSettings");
         }
       }
@@ -197,8 +237,8 @@ SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& 
 
 SoapResponse getDomainSettings(const model::Organization& org, const SoapRequest& req) {
   SoapResponse res;
-  XmlWriter w(res.body);
-  header(w, req.operation, answeringVersion(org));
+  header(res.body, req.operation, answeringVersion(org));
+  auto w = XmlWriter::fragment(res.body, 2);
   w.open("GetDomainSettingsResponseMessage", " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
   w.open("Response", " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");
   ExchangeVersion requested;
@@ -274,8 +314,8 @@ SoapResponse getDomainSettings(const model::Organization& org, const SoapRequest
 SoapResponse notFederated(const model::Organization& org, const SoapRequest& req) {
   SoapResponse res;
   res.errorCode = "NotFederated";
-  XmlWriter w(res.body);
-  header(w, req.operation, answeringVersion(org));
+  header(res.body, req.operation, answeringVersion(org));
+  auto w = XmlWriter::fragment(res.body, 2);
   std::string message = std::string(nameOf(req.operation)) + "ResponseMessage";
   w.open(message, " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
   w.open("Response", " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");

@@ -43,6 +43,10 @@ struct SoapContext {
   // With Basic authentication: the caller, who is answered only about its own addresses (others
   // are InvalidUser, as unknown ones). Null: anonymous.
   const model::Recipient* caller = nullptr;
+  // The thread's cache of settings Answers and the snapshot `org` belongs to (the service passes
+  // both); without them every mailbox is resolved anew.
+  autodiscover::AnswerCache* cache = nullptr;
+  const std::shared_ptr<const model::Organization>* snapshot = nullptr;
 };
 
 // The whole response (envelope) for a request that parsed, and its HTTP status (200, or 500 with a

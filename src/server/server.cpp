@@ -31,6 +31,7 @@
 #include "autodiscover/resolve.hpp"
 #include "model/text.hpp"
 #include "protocol/pox.hpp"
+#include "autodiscover/user_settings.hpp"
 #include "protocol/json_v2.hpp"
 #include "protocol/pox_cache.hpp"
 #include "protocol/soap.hpp"
@@ -248,7 +249,8 @@ class Service {
     std::uint64_t generation = ~std::uint64_t{0};
     std::shared_ptr<const model::Organization> org;
     std::shared_ptr<const Runtime> rt;
-    protocol::PoxCache pox;  // this thread's rendered protocol blocks, for v.org
+    protocol::PoxCache pox;            // this thread's rendered protocol blocks, for v.org
+    autodiscover::AnswerCache answers;  // and its settings Answers, for SOAP
   };
   void refresh(View& v) const {
     auto g = generation_.load(std::memory_order_acquire);
@@ -375,7 +377,7 @@ class Service {
       note.user = std::string(user->primarySmtpAddress());
     }
     bool internal = org && isInternal(rt, *org, client);
-    if (endpoint == Endpoint::Soap) return handleSoap(req, org, internal, user, res, note);
+    if (endpoint == Endpoint::Soap) return handleSoap(req, v, internal, user, res, note);
     if (endpoint == Endpoint::Json) return handleJson(req, org, internal, user, res, note);
     res.status = 200;
     res.contentType = "text/xml; charset=utf-8";
@@ -430,8 +432,9 @@ class Service {
                         answer.outcome == autodiscover::Outcome::Error ? stamp() : protocol::ErrorStamp{}, res.body);
   }
 
-  void handleSoap(const HttpRequest& req, const model::Organization* org, bool internal, const model::Recipient* user,
-                  Reply& res, LogNote& note) {
+  void handleSoap(const HttpRequest& req, View& v, bool internal, const model::Recipient* user, Reply& res,
+                  LogNote& note) {
+    const model::Organization* org = v.org.get();
     res.contentType = "text/xml; charset=utf-8";
     if (req.method != http::verb::post) {
       res.status = 405;
@@ -456,7 +459,7 @@ class Service {
       metrics_.soap[3]++;
       return;
     }
-    auto answer = protocol::answerSoap(*org, parsed, protocol::SoapContext{internal, user});
+    auto answer = protocol::answerSoap(*org, parsed, protocol::SoapContext{internal, user, &v.answers, &v.org});
     res.status = answer.status;
     res.body = std::move(answer.body);
     note.outcome = answer.errorCode;
@@ -1058,6 +1061,7 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
       worker->sweep();
       svc.refresh(worker->view);
       worker->view.pox.keepOnly(worker->view.org);
+      worker->view.answers.keepOnly(worker->view.org);
       timer->expires_after(std::chrono::seconds(1));
       if (auto again = weak.lock()) timer->async_wait(*again);
     };

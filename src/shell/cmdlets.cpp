@@ -10,7 +10,10 @@
 #include "shell/help.hpp"
 #include "auth/password.hpp"
 #include "autodiscover/resolve.hpp"
+#include "autodiscover/user_settings.hpp"
+#include "protocol/json_v2.hpp"
 #include "protocol/pox.hpp"
+#include "protocol/soap.hpp"
 #include "shell/objects.hpp"
 
 namespace autodisc::shell {
@@ -1007,20 +1010,31 @@ std::vector<Cmdlet> buildCmdlets() {
     Cmdlet c;
     c.name = "Get-AutodiscoverResponse";
     c.synopsis =
-        "Prints the exact POX answer the service gives for an address and, for each value in it, the chain that "
-        "produced it (address, recipient, database, server or array, site, virtual directory, InternalUrl or "
-        "ExternalUrl). A -ClientAddress outside every AD site subnet is answered as an external client.";
+        "Prints the exact answer the service gives for an address (POX for Outlook or ActiveSync, SOAP "
+        "GetUserSettings, or Autodiscover v2 JSON) and, for each value in it, the chain that produced it (address, "
+        "recipient, database, server or array, site, virtual directory, InternalUrl or ExternalUrl). A "
+        "-ClientAddress outside every AD site subnet is answered as an external client.";
     c.params = {{"EmailAddress", ParamType::String, true, 0, "the address a client asks about"},
-                {"Schema", ParamType::String, false, -1, "Outlook (default) or MobileSync"},
-                {"ClientAddress", ParamType::String, false, -1, "the client's IP address (default: an internal client)"}};
+                {"Schema", ParamType::String, false, -1, "Outlook (default), MobileSync, Soap or Json"},
+                {"ClientAddress", ParamType::String, false, -1, "the client's IP address (default: an internal client)"},
+                {"Setting", ParamType::List, false, -1, "Soap: the settings asked for (default: every setting name)"},
+                {"Protocol", ParamType::String, false, -1, "Json: AutodiscoverV1, Ews (default) or ActiveSync"}};
     c.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>&) -> Result<void> {
       autodiscover::Query query;
       query.emailAddress = str(b, "EmailAddress");
       query.explain = true;
       auto schema = b.has("Schema") ? str(b, "Schema") : std::string("Outlook");
-      if (text::iequals(schema, "Outlook")) query.schema = autodiscover::Schema::Outlook;
+      bool soap = text::iequals(schema, "Soap"), json = text::iequals(schema, "Json");
+      if (text::iequals(schema, "Outlook") || soap || json) query.schema = autodiscover::Schema::Outlook;
       else if (text::iequals(schema, "MobileSync")) query.schema = autodiscover::Schema::MobileSync;
-      else return fail("-Schema " + q(schema) + ": expected Outlook or MobileSync");
+      else return fail("-Schema " + q(schema) + ": expected Outlook, MobileSync, Soap or Json");
+      if (b.has("Setting") && !soap) return fail("-Setting is for -Schema Soap");
+      if (b.has("Protocol") && !json) return fail("-Protocol is for -Schema Json");
+      std::vector<std::string> settings;
+      if (auto* v = b.get("Setting")) settings = asList(*v).value_or(std::vector<std::string>{});
+      if (soap && settings.empty())
+        for (auto n : autodiscover::userSettingNames()) settings.emplace_back(n);
+      std::string protocolName = b.has("Protocol") ? str(b, "Protocol") : std::string("Ews");
       if (b.has("ClientAddress")) {
         auto ip = parseIpAddress(str(b, "ClientAddress"));
         if (!ip) return fail("-ClientAddress " + q(str(b, "ClientAddress")) + ": " + ip.error().message);
@@ -1029,13 +1043,30 @@ std::vector<Cmdlet> buildCmdlets() {
         env.out << "Client " << str(b, "ClientAddress") << ": "
                 << (site ? "internal (site " + site->name + ")" : std::string("external (in no AD site subnet)")) << "\n";
       }
+      if (soap) {
+        protocol::SoapRequest req;
+        req.operation = protocol::SoapOperation::GetUserSettings;
+        req.requestedServerVersion = "Exchange2013_SP1";
+        req.users = {query.emailAddress};
+        req.settings = settings;
+        env.out << protocol::answerSoap(env.org, req, protocol::SoapContext{query.internalClient, nullptr}).body;
+      } else if (json) {
+        protocol::JsonRequest req;
+        req.email = query.emailAddress;
+        req.protocol = protocolName;
+        auto res = protocol::answerJson(env.org, req, query.internalClient, nullptr);
+        env.out << "HTTP " << res.status << (res.location.empty() ? "" : " Location: " + res.location) << "\n"
+                << res.body << "\n";
+      }
       auto answer = autodiscover::resolve(env.org, query);
-      env.out << protocol::renderPox(answer, query.schema, protocol::ErrorStamp{env.clockText(), "0"});
+      if (!soap && !json)
+        env.out << protocol::renderPox(answer, query.schema, protocol::ErrorStamp{env.clockText(), "0"});
       env.out << "\nHow this answer was made:\n";
       for (auto& step : answer.chain) env.out << "  " << step.what << ": " << step.value << "\n";
       return {};
     };
     add(c, "Get-AutodiscoverResponse -EmailAddress alice@contoso.com -ClientAddress 203.0.113.7");
+    // (also: Get-AutodiscoverResponse alice@contoso.com -Schema Soap -Setting ExternalEwsUrl,UserDisplayName)
   }
   {
     Cmdlet c;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "autodiscover/user_settings.hpp"
 #include "protocol/pox.hpp"
 #include "support/shell_harness.hpp"
 
@@ -70,6 +71,40 @@ TEST_F(PoxCacheTest, WritesWhatRenderPoxOfResolveWritesForEveryMailboxAndFlag) {
   EXPECT_EQ(compared, 160);
   // Entries per database, domain and flags, not per mailbox: DB14/contoso, DB16/contoso, DB16/fabrikam.
   EXPECT_EQ(cache.size(), 3u * 16u);
+}
+
+// The SOAP side: every setting of every mailbox, read from a cached Answer made for another
+// mailbox, is what the mailbox's own Answer says.
+TEST_F(PoxCacheTest, AnswerCacheGivesEverySettingOfEveryMailboxAsItsOwnAnswer) {
+  autodiscover::AnswerCache cache;
+  int compared = 0;
+  for (int round = 0; round < 2; ++round)
+    for (auto address : {"ann@contoso.com", "ben@contoso.com", "cat@contoso.com", "dan@fabrikam.com", "eve@contoso.com"})
+      for (int flags = 0; flags < 8; ++flags) {
+        Query q;
+        q.emailAddress = address;
+        q.internalClient = flags & 1;
+        q.canHandleNegotiate = flags & 2;
+        q.canHandleExHttp = flags & 4;
+        autodiscover::Personal personal;
+        auto* cached = cache.find(org, q, personal);
+        ASSERT_NE(cached, nullptr) << address;
+        auto own = autodiscover::resolve(*org, q);
+        for (auto name : autodiscover::userSettingNames()) {
+          auto a = autodiscover::lookupUserSetting(name, *cached, autodiscover::ExchangeVersion::Exchange2013_SP1, &personal);
+          auto b = autodiscover::lookupUserSetting(name, own, autodiscover::ExchangeVersion::Exchange2013_SP1);
+          ASSERT_EQ(a.status, b.status) << address << " " << name;
+          EXPECT_EQ(a.setting.value, b.setting.value) << address << " " << name << " flags " << flags;
+          EXPECT_EQ(a.setting.urls.size(), b.setting.urls.size()) << name;
+          ++compared;
+        }
+      }
+  EXPECT_EQ(compared, 2 * 5 * 8 * static_cast<int>(autodiscover::userSettingNames().size()));
+  EXPECT_EQ(cache.size(), 3u * 8u);
+  Query q;
+  q.emailAddress = "ext@contoso.com";
+  autodiscover::Personal personal;
+  EXPECT_EQ(cache.find(org, q, personal), nullptr);
 }
 
 TEST_F(PoxCacheTest, TheLegacyDnFindsTheSameAnswer) {

@@ -1285,9 +1285,28 @@ TEST_F(Cmdlets, GetAutodiscoverResponseShowsTheAnswerAndHowItWasMade) {
   EXPECT_THAT(ok("Get-AutodiscoverResponse nobody@contoso.com"), HasSubstr("<ErrorCode>500</ErrorCode>"));
   auto mobile = ok("Get-AutodiscoverResponse alice@contoso.com -Schema MobileSync");
   EXPECT_THAT(mobile, HasSubstr("<Status>1</Status>"));  // no ActiveSync ExternalUrl yet
-  EXPECT_THAT(failsUnchanged("Get-AutodiscoverResponse alice@contoso.com -Schema Soap"), HasSubstr("-Schema 'Soap'"));
+  EXPECT_THAT(failsUnchanged("Get-AutodiscoverResponse alice@contoso.com -Schema Pox2"), HasSubstr("-Schema 'Pox2'"));
+  EXPECT_THAT(failsUnchanged("Get-AutodiscoverResponse alice@contoso.com -Setting UserDN"), HasSubstr("-Setting is for -Schema Soap"));
   EXPECT_THAT(failsUnchanged("Get-AutodiscoverResponse alice@contoso.com -ClientAddress nope"),
               HasSubstr("-ClientAddress 'nope'"));
+}
+
+TEST_F(Cmdlets, GetAutodiscoverResponseSpeaksSoapAndJson) {
+  basicOrg();
+  ok("New-Mailbox -Name alice");
+  ok("Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl https://mail.contoso.com/EWS/Exchange.asmx");
+  auto soap = ok("Get-AutodiscoverResponse alice@contoso.com -Schema Soap -Setting ExternalEwsUrl,UserDisplayName,Nope");
+  EXPECT_THAT(soap, HasSubstr("<s:Envelope"));
+  EXPECT_THAT(soap, HasSubstr("<Name>ExternalEwsUrl</Name><Value>https://mail.contoso.com/EWS/Exchange.asmx</Value>"));
+  EXPECT_THAT(soap, HasSubstr("<Name>UserDisplayName</Name><Value>alice</Value>"));
+  EXPECT_THAT(soap, HasSubstr("<SettingName>Nope</SettingName>"));
+  EXPECT_THAT(soap, HasSubstr("ExternalUrl of EX01\\EWS (Default Web Site): https://mail.contoso.com/EWS/Exchange.asmx"));
+  auto all = ok("Get-AutodiscoverResponse alice@contoso.com -Schema soap");
+  EXPECT_THAT(all, HasSubstr("<Name>InternalMailboxServer</Name>"));
+  auto json = ok("Get-AutodiscoverResponse alice@contoso.com -Schema Json -Protocol ews");
+  EXPECT_THAT(json, HasSubstr("HTTP 200\n{\"Protocol\":\"Ews\",\"Url\":\"https://mail.contoso.com/EWS/Exchange.asmx\"}\n"));
+  EXPECT_THAT(ok("Get-AutodiscoverResponse alice@contoso.com -Schema Json -Protocol Rest"), HasSubstr("ProtocolNotSupported"));
+  EXPECT_THAT(failsUnchanged("Get-AutodiscoverResponse alice@contoso.com -Protocol Ews"), HasSubstr("-Protocol is for -Schema Json"));
 }
 
 }  // namespace
