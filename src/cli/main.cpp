@@ -79,8 +79,10 @@ int main(int argc, char** argv) {
 
   auto* serve = app.add_subcommand(
       "serve",
-      "Answer Autodiscover requests (POX for Outlook and ActiveSync) over HTTPS from the store, and the\n"
-      "plain-HTTP redirect. Changes made with `autodisc shell` are picked up within a second. SIGTERM\n"
+      "Answer Autodiscover requests over HTTPS from the store: POX for Outlook and ActiveSync\n"
+      "(/autodiscover/autodiscover.xml), SOAP for EWS programs (/autodiscover/autodiscover.svc) and\n"
+      "v2 JSON (/autodiscover/autodiscover.json); and the plain-HTTP redirect. Changes made with\n"
+      "`autodisc shell` are picked up within a second. SIGTERM\n"
       "stops accepting, finishes what is in flight and exits 0; SIGHUP reloads the configuration and\n"
       "certificates. Each listener is printed when it is ready"
       " (\"listening https 127.0.0.1:8443\"); port 0 picks a free port.");
