@@ -12,7 +12,7 @@ namespace {
 
 Organization makeOrg(std::size_t n) {
   Organization org;
-  org.put(AcceptedDomain{1, "contoso.com", "contoso.com", DomainType::Authoritative, true});
+  org.put(AcceptedDomain{1, "contoso.com", "contoso.com", DomainType::Authoritative, true, {}});
   org.reserveRecipients(n);
   for (std::size_t i = 1; i <= n; ++i) {
     Recipient r;

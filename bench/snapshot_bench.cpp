@@ -78,7 +78,7 @@ std::string buildStore(std::size_t n) {
   org.put(AdSite{org.allocateId(Kind::AdSite), "Default-First-Site-Name"});
   for (auto& p : defaultOutlookProviders()) org.put(p);
   org.put(AcceptedDomain{org.allocateId(Kind::AcceptedDomain), "contoso.com", "contoso.com",
-                         DomainType::Authoritative, true});
+                         DomainType::Authoritative, true, {}});
   ExchangeServer server;
   server.id = org.allocateId(Kind::ExchangeServer);
   server.name = "EX01";

@@ -125,6 +125,14 @@ Answer resolve(const Organization& org, const Query& q) {
     chain.add([&] { return Step{"address asked for", q.emailAddress}; });
   }
   if (!r) {
+    // A domain whose Autodiscover is answered elsewhere (a hoster's): send the client there.
+    auto* domain = q.legacyDn.empty() ? org.acceptedDomainFor(domainOf(q.emailAddress)) : nullptr;
+    if (domain && !domain->autodiscoverRedirectUrl.empty() && q.schema == Schema::Outlook) {
+      a.outcome = Outcome::RedirectUrl;
+      a.redirectUrl = domain->autodiscoverRedirectUrl;
+      chain.add([&] { return Step{"AutodiscoverRedirectUrl of the accepted domain " + domain->name, a.redirectUrl}; });
+      return a;
+    }
     a.failure = Failure::AddressNotFound;
     bool accepted = org.acceptedDomainFor(domainOf(q.emailAddress)) != nullptr;
     chain.add([&] { return Step{"result", accepted ? "no recipient has this address (its domain is accepted)"

@@ -22,7 +22,7 @@ struct Query {
   bool explain = false;              // record where each value came from (Answer::chain); off on the request path
 };
 
-enum class Outcome { Settings, RedirectAddr, Error };
+enum class Outcome { Settings, RedirectAddr, RedirectUrl, Error };
 enum class Failure { None, AddressNotFound, NoMobileSyncUrl };
 
 // The values of one Outlook protocol block (EXCH: internal, EXPR: external). Empty strings are left out.
@@ -65,6 +65,7 @@ struct Answer {
   std::optional<WebSettings> webInternal, webExternal;
   std::string mobileSyncUrl;
   std::string redirectAddr;
+  std::string redirectUrl;  // RedirectUrl: the accepted domain's AutodiscoverRedirectUrl
   std::vector<Step> chain;
   // Where the mailbox lives, for the SOAP settings that name it (InternalMailboxServer,
   // MailboxVersion, CasVersion, EwsSupportedSchemas, MapiHttpEnabled). Set with Outcome::Settings

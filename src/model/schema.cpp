@@ -467,6 +467,7 @@ const std::vector<Property<AcceptedDomain>>& properties() {
          return fail(q(*s) + " is not a domain type (Authoritative, InternalRelay or ExternalRelay)");
        }},
       {"Default", getBool(&T::isDefault), setBool(&T::isDefault)},
+      {"AutodiscoverRedirectUrl", getStr(&T::autodiscoverRedirectUrl), setUrl(&T::autodiscoverRedirectUrl)},
   };
   return table;
 }

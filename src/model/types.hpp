@@ -36,6 +36,10 @@ struct AcceptedDomain {
   std::string domainName;
   DomainType domainType = DomainType::Authoritative;
   bool isDefault = false;
+  // autodisc's own: where Autodiscover for this domain is answered when it is not here (hosters).
+  // Addresses of the domain that are not recipients here are sent there (POX redirectUrl, SOAP
+  // RedirectUrl, a v2 302), and so is the plain-HTTP redirect for autodiscover.<domain>. Empty: here.
+  std::string autodiscoverRedirectUrl;
 };
 
 struct AdSite {

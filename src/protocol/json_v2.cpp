@@ -160,6 +160,17 @@ JsonResponse answerJson(const model::Organization& org, const JsonRequest& req, 
     res.body = error("RedirectAddress", "The mailbox of this address is elsewhere: " + a.redirectAddr);
     return res;
   }
+  if (a.outcome == autodiscover::Outcome::RedirectUrl) {
+    if (req.redirectCount + 1 > kMaxRedirects)
+      return fail(400, "RedirectLimitExceeded", "The request has been redirected too many times.");
+    res.status = 302;
+    res.outcome = "redirect";
+    res.location = "https://" + hostOf(a.redirectUrl) + "/autodiscover/autodiscover.json?Email=" +
+                   percentEncode(req.email) + "&Protocol=" + std::string(protocol) +
+                   "&RedirectCount=" + std::to_string(req.redirectCount + 1);
+    res.body = error("RedirectUrl", "Autodiscover for this domain is answered at " + a.redirectUrl);
+    return res;
+  }
   if (a.outcome == autodiscover::Outcome::Settings || (a.failure == autodiscover::Failure::NoMobileSyncUrl)) {
     std::string ews = !a.externalUrls.ews.empty() ? a.externalUrls.ews : a.internalUrls.ews;
     if (protocol == "Ews") url = ews;

@@ -240,6 +240,11 @@ void renderPox(const Answer& a, Schema schema, const ErrorStamp& stamp, std::str
     w.leaf("Action", "redirectAddr");
     w.leaf("RedirectAddr", a.redirectAddr);
     w.close("Account");
+  } else if (a.outcome == Outcome::RedirectUrl) {
+    w.open("Account");
+    w.leaf("Action", "redirectUrl");
+    w.leaf("RedirectUrl", a.redirectUrl);
+    w.close("Account");
   } else {
     outlookUser(w, a.displayName, a.legacyDn, a.smtpAddress, a.deploymentId);
     accountSettings(w, a);

@@ -119,6 +119,14 @@ void settingLine(const autodiscover::UserSetting& s, std::string& l) {
   l += "</Value></UserSetting>";
 }
 
+// The SOAP endpoint beside a POX URL: clients swap the extension as they do for SCP URLs (spec 4.1).
+std::string soapUrl(std::string url) {
+  constexpr std::string_view xml = ".xml";
+  if (url.size() >= xml.size() && text::iequals(std::string_view(url).substr(url.size() - xml.size()), xml))
+    url.replace(url.size() - xml.size(), xml.size(), ".svc");
+  return url;
+}
+
 struct SettingError {
   std::string_view code, message;
   std::string name;
@@ -184,6 +192,11 @@ SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& 
       if (a.outcome == autodiscover::Outcome::RedirectAddr) {
         errorPair(w, "RedirectAddress", "Redirection address.");
         w.leaf("RedirectTarget", a.redirectAddr);
+        w.empty("UserSettingErrors");
+        w.empty("UserSettings");
+      } else if (a.outcome == autodiscover::Outcome::RedirectUrl) {
+        errorPair(w, "RedirectUrl", "Redirection URL.");
+        w.leaf("RedirectTarget", soapUrl(a.redirectUrl));
         w.empty("UserSettingErrors");
         w.empty("UserSettings");
       } else if (a.outcome != autodiscover::Outcome::Settings) {

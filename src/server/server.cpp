@@ -426,6 +426,7 @@ class Service {
     switch (answer.outcome) {
       case autodiscover::Outcome::Settings: metrics_.settings++; note.outcome = "settings"; break;
       case autodiscover::Outcome::RedirectAddr: metrics_.redirects++; note.outcome = "redirectAddr"; break;
+      case autodiscover::Outcome::RedirectUrl: metrics_.redirects++; note.outcome = "redirectUrl"; break;
       case autodiscover::Outcome::Error: metrics_.errors++; note.outcome = "error:500"; break;
     }
     protocol::renderPox(answer, query.schema,
@@ -493,7 +494,7 @@ class Service {
   }
 
   // Plain HTTP serves only the redirect method, and never takes credentials.
-  void handleHttp(const HttpRequest& req, Reply& res) {
+  void handleHttp(const HttpRequest& req, const View& v, Reply& res) {
     if (!routeIs(req.target, "/autodiscover/autodiscover.xml")) return plain(res, 404, "not found\n");
     if (req.method != http::verb::get) return plain(res, 405, "only GET is answered over plain HTTP\n");
     std::string host(req.header("Host"));
@@ -501,7 +502,13 @@ class Service {
       host = host.substr(0, colon);
     if (host.empty() || !isHostName(host)) return plain(res, 400, "a Host header is required\n");
     res.status = 302;
-    res.header("Location", "https://" + text::toLower(host) + "/Autodiscover/Autodiscover.xml");
+    // autodiscover.<domain> (or <domain>) of an accepted domain answered elsewhere: there; else here, over HTTPS.
+    host = text::toLower(host);
+    std::string_view domain = host;
+    if (domain.starts_with("autodiscover.")) domain.remove_prefix(13);
+    const model::AcceptedDomain* accepted = v.org ? v.org->acceptedDomainFor(domain) : nullptr;
+    if (accepted && !accepted->autodiscoverRedirectUrl.empty()) res.header("Location", accepted->autodiscoverRedirectUrl);
+    else res.header("Location", "https://" + host + "/Autodiscover/Autodiscover.xml");
     metrics_.redirects++;
   }
 
@@ -745,7 +752,7 @@ net::awaitable<bool> exchange(Stream& stream, Connection& c, Kind kind) {
     LogNote note;
     switch (kind) {
       case Kind::Https: svc.handleHttps(c.req, c.worker.view, c.client, c.reply, note); break;
-      case Kind::Http: svc.handleHttp(c.req, c.reply); break;
+      case Kind::Http: svc.handleHttp(c.req, c.worker.view, c.reply); break;
       case Kind::Admin: svc.handleAdmin(c.req, c.reply); break;
     }
     svc.metrics().observe(static_cast<int>(kind), c.reply.status,

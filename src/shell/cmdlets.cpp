@@ -469,12 +469,15 @@ std::vector<Cmdlet> buildCmdlets() {
     n.params = {{"Name", ParamType::String, true, 0, "the domain's name in the organisation"},
                 {"DomainName", ParamType::String, true, -1, "the SMTP domain, e.g. contoso.com"},
                 {"DomainType", ParamType::String, false, -1, "Authoritative (default), InternalRelay or ExternalRelay"},
+                {"AutodiscoverRedirectUrl", ParamType::String, false, -1,
+                 "autodisc's own: where this domain's Autodiscover is answered, if not here (e.g. a hoster's "
+                 "https://autodiscover.hoster.net/Autodiscover/Autodiscover.xml)"},
                 confirmParam(), dcParam()};
     n.input = Cmdlet::Input::PerItem;
     n.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
       AcceptedDomain d;
       d.id = env.org.allocateId(Kind::AcceptedDomain);
-      if (auto r = setParams(env.org, d, b, {"Name", "DomainName", "DomainType"}); !r) return r;
+      if (auto r = setParams(env.org, d, b, {"Name", "DomainName", "DomainType", "AutodiscoverRedirectUrl"}); !r) return r;
       d.isDefault = env.org.all<AcceptedDomain>().empty();
       if (auto r = addNew(env.org, d, "AcceptedDomain", out); !r) return r;
       return {};
@@ -483,7 +486,7 @@ std::vector<Cmdlet> buildCmdlets() {
   }
   add(makeGet<AcceptedDomain>("AcceptedDomain", "AcceptedDomain", nullptr), "Get-AcceptedDomain");
   add(makeSet<AcceptedDomain>(
-          "AcceptedDomain", nullptr, {"Name", "DomainType"},
+          "AcceptedDomain", nullptr, {"Name", "DomainType", "AutodiscoverRedirectUrl"},
           {{"MakeDefault", ParamType::Switch, false, -1, "makes this the default domain (new addresses use it)"}},
           [](Env& env, const Bound& b, const AcceptedDomain&, AcceptedDomain& after) -> Result<void> {
             auto* v = b.get("MakeDefault");

@@ -64,6 +64,10 @@ ALTER TABLE organization_config ADD COLUMN oab_guid TEXT NOT NULL DEFAULT '';
 UPDATE organization_config SET oab_guid = (SELECT lower(substr(h,1,8)||'-'||substr(h,9,4)||'-4'||substr(h,14,3)||'-'||
   substr('89ab', 1 + (abs(random()) % 4), 1)||substr(h,18,3)||'-'||substr(h,21,12)) FROM (SELECT hex(randomblob(16)) AS h));
 )sql",
+    // 3: an accepted domain's Autodiscover redirect target (hosters).
+    R"sql(
+ALTER TABLE accepted_domain ADD COLUMN autodiscover_redirect_url TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
@@ -152,7 +156,7 @@ const char* tableOf(Kind k) {
 
 const char* insertSql(Kind k) {
   switch (k) {
-    case Kind::AcceptedDomain: return "INSERT OR REPLACE INTO accepted_domain VALUES (?,?,?,?,?)";
+    case Kind::AcceptedDomain: return "INSERT OR REPLACE INTO accepted_domain VALUES (?,?,?,?,?,?)";
     case Kind::AdSite: return "INSERT OR REPLACE INTO ad_site VALUES (?,?)";
     case Kind::AdSubnet: return "INSERT OR REPLACE INTO ad_subnet VALUES (?,?,?)";
     case Kind::ExchangeServer: return "INSERT OR REPLACE INTO exchange_server VALUES (?,?,?,?,?,?,?,?)";
@@ -175,7 +179,8 @@ bool bindObject(Stmt& st, const Organization& org, ObjectRef ref) {
     case Kind::AcceptedDomain: {
       auto* o = org.find<AcceptedDomain>(ref.id);
       if (!o) return false;
-      st.bind(o->id).bind(o->name).bind(o->domainName).bind(domainTypeName(o->domainType)).bind(o->isDefault ? 1 : 0);
+      st.bind(o->id).bind(o->name).bind(o->domainName).bind(domainTypeName(o->domainType)).bind(o->isDefault ? 1 : 0)
+          .bind(o->autodiscoverRedirectUrl);
       return true;
     }
     case Kind::AdSite: {
@@ -385,7 +390,7 @@ Result<Store::Loaded> SqliteStore::read() {
     }
   }
   {
-    Stmt st(db_, "SELECT id, name, domain_name, domain_type, is_default FROM accepted_domain");
+    Stmt st(db_, "SELECT id, name, domain_name, domain_type, is_default, autodiscover_redirect_url FROM accepted_domain");
     if (!st.ok()) return fail_();
     while (st.step() == SQLITE_ROW) {
       AcceptedDomain d;
@@ -395,6 +400,7 @@ Result<Store::Loaded> SqliteStore::read() {
       for (int t = 0; t < 3; ++t)
         if (domainTypeName(static_cast<DomainType>(t)) == st.s(3)) d.domainType = static_cast<DomainType>(t);
       d.isDefault = st.i(4) != 0;
+      d.autodiscoverRedirectUrl = st.s(5);
       org->put(d);
     }
   }

@@ -283,6 +283,35 @@ TEST_F(Serve, PlainHttpOnlyRedirects) {
   EXPECT_EQ(post.body.find("alice"), std::string::npos);
 }
 
+// A hoster: the customer's domain is answered at the hoster's Autodiscover URL, through every door.
+TEST_F(Serve, ADomainAnsweredElsewhereIsSentThere) {
+  shell("New-AcceptedDomain -Name customer -DomainName customer.example -AutodiscoverRedirectUrl "
+        "https://autodiscover.hoster.net/Autodiscover/Autodiscover.xml\n");
+  Http r;
+  for (int i = 0; i < 50; ++i) {  // the service takes the change within a second
+    r = curl({"-H", "Host: autodiscover.customer.example", "http://127.0.0.1:" + httpPort_ + "/autodiscover/autodiscover.xml"});
+    if (r.headers.find("hoster.net") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(r.status, 302);
+  EXPECT_NE(r.headers.find("Location: https://autodiscover.hoster.net/Autodiscover/Autodiscover.xml"), std::string::npos)
+      << r.headers;
+  auto pox_ = pox(poxBody("carol@customer.example"));
+  EXPECT_NE(pox_.body.find("<Action>redirectUrl</Action>"), std::string::npos) << pox_.body;
+  EXPECT_NE(pox_.body.find("<RedirectUrl>https://autodiscover.hoster.net/Autodiscover/Autodiscover.xml</RedirectUrl>"),
+            std::string::npos);
+  auto soap = pox(soapBody("GetUserSettings", userSettings({"carol@customer.example"}, {"UserDisplayName"})),
+                  "/autodiscover/autodiscover.svc");
+  EXPECT_NE(soap.body.find("<RedirectTarget>https://autodiscover.hoster.net/Autodiscover/Autodiscover.svc</RedirectTarget>"),
+            std::string::npos) << soap.body;
+  auto json = curl({"https://mail.contoso.com:" + httpsPort_ + "/autodiscover/autodiscover.json/v1.0/carol@customer.example?Protocol=Ews"});
+  EXPECT_EQ(json.status, 302);
+  // The organisation's own domain is still answered here.
+  EXPECT_NE(curl({"http://autodiscover.contoso.com:" + httpPort_ + "/autodiscover/autodiscover.xml"})
+                .headers.find("Location: https://autodiscover.contoso.com/"),
+            std::string::npos);
+}
+
 TEST_F(Serve, AdminEndpointsAndAChangeFromTheShellShowsInTheNextAnswers) {
   auto ready = curl({"http://127.0.0.1:" + adminPort_ + "/readyz"});
   EXPECT_EQ(ready.status, 200);

@@ -529,7 +529,7 @@ TEST(OrganizationTransactions, RollbackRestoresObjectsAndIndexes) {
   org.put(b);
   AdSite paris{org.allocateId(Kind::AdSite), "Paris"};
   org.put(paris);
-  AcceptedDomain d{org.allocateId(Kind::AcceptedDomain), "contoso", "contoso.com", DomainType::Authoritative, true};
+  AcceptedDomain d{org.allocateId(Kind::AcceptedDomain), "contoso", "contoso.com", DomainType::Authoritative, true, {}};
   org.put(d);
   OrganizationConfig cfg = org.config();
 
@@ -543,7 +543,7 @@ TEST(OrganizationTransactions, RollbackRestoresObjectsAndIndexes) {
   auto c = mailbox(org, "carol", "carol", {"SMTP:carol@contoso.com"});
   org.put(c);
   org.put(AdSite{paris.id, "Lyon"});
-  org.put(AcceptedDomain{d.id, "contoso", "contoso.org", DomainType::Authoritative, true});
+  org.put(AcceptedDomain{d.id, "contoso", "contoso.org", DomainType::Authoritative, true, {}});
   OrganizationConfig cfg2 = cfg;
   cfg2.name = "Changed";
   cfg2.mapiHttpEnabled = true;

@@ -83,3 +83,17 @@ TEST_F(JsonV2, PercentCoding) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(JsonV2, ADomainAnsweredElsewhereIsRedirectedThere) {
+  auto r = h.run("New-AcceptedDomain -Name hosted -DomainName hosted.example -AutodiscoverRedirectUrl "
+                 "https://autodiscover.hoster.net/Autodiscover/Autodiscover.xml");
+  ASSERT_TRUE(r.ok) << r.error;
+  snapshot();
+  auto res = get("/autodiscover/autodiscover.json/v1.0/carol@hosted.example?Protocol=Ews");
+  EXPECT_EQ(res.status, 302u);
+  EXPECT_EQ(res.location, "https://autodiscover.hoster.net/autodiscover/autodiscover.json?Email=carol%40hosted.example&Protocol=Ews&RedirectCount=1");
+}
+
+}  // namespace

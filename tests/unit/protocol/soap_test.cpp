@@ -297,3 +297,46 @@ TEST_F(Soap, WithoutAnActionTheBodyNamesTheOperation) {
 }
 
 }  // namespace
+
+namespace {
+
+// An accepted domain answered elsewhere (a hoster's): its addresses that are not recipients here
+// are sent to that Autodiscover URL, in each protocol's own form.
+class Hosted : public autodisc::testing::TestVectorOrg {
+ protected:
+  void SetUp() override {
+    TestVectorOrg::SetUp();
+    auto r = h.run("New-AcceptedDomain -Name hosted -DomainName hosted.example -AutodiscoverRedirectUrl "
+                   "https://autodiscover.hoster.net/Autodiscover/Autodiscover.xml");
+    ASSERT_TRUE(r.ok) << r.error;
+    snapshot();
+  }
+};
+
+TEST_F(Hosted, PoxAnswersRedirectUrl) {
+  autodiscover::Query q;
+  q.emailAddress = "carol@hosted.example";
+  auto a = autodiscover::resolve(org, q);
+  EXPECT_EQ(a.outcome, autodiscover::Outcome::RedirectUrl);
+  EXPECT_EQ(protocol::renderPox(a, autodiscover::Schema::Outlook, {}), R"(<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+  <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
+    <Account>
+      <Action>redirectUrl</Action>
+      <RedirectUrl>https://autodiscover.hoster.net/Autodiscover/Autodiscover.xml</RedirectUrl>
+    </Account>
+  </Response>
+</Autodiscover>
+)");
+  q.emailAddress = "nobody@contoso.com";  // a domain answered here: still "can't be found"
+  EXPECT_EQ(autodiscover::resolve(org, q).outcome, autodiscover::Outcome::Error);
+}
+
+TEST_F(Hosted, SoapAnswersRedirectUrlToTheSvcEndpoint) {
+  auto res = protocol::answerSoap(org, protocol::parseSoapRequest(envelope("GetUserSettings",
+                                       userSettingsRequest({"carol@hosted.example"}, {"UserDisplayName"}))), {});
+  EXPECT_THAT(res.body, HasSubstr("<ErrorCode>RedirectUrl</ErrorCode>"));
+  EXPECT_THAT(res.body, HasSubstr("<RedirectTarget>https://autodiscover.hoster.net/Autodiscover/Autodiscover.svc</RedirectTarget>"));
+}
+
+}  // namespace

@@ -240,6 +240,19 @@ TEST_F(Cmdlets, NewAcceptedDomainFirstIsDefault) {
   EXPECT_EQ(h.org().acceptedDomainFor("FABRIKAM.COM"), domain("Fabrikam"));
 }
 
+TEST_F(Cmdlets, AnAcceptedDomainAnsweredElsewhere) {
+  ok("New-AcceptedDomain -Name contoso -DomainName contoso.com");
+  ok("New-AcceptedDomain -Name hosted -DomainName hosted.example -AutodiscoverRedirectUrl https://autodiscover.hoster.net/Autodiscover/Autodiscover.xml");
+  EXPECT_EQ(domain("hosted")->autodiscoverRedirectUrl, "https://autodiscover.hoster.net/Autodiscover/Autodiscover.xml");
+  ok("Set-AcceptedDomain contoso -AutodiscoverRedirectUrl https://ad.hoster.net/Autodiscover/Autodiscover.xml");
+  EXPECT_THAT(ok("Get-AcceptedDomain contoso | Format-List AutodiscoverRedirectUrl"),
+              HasSubstr("https://ad.hoster.net/Autodiscover/Autodiscover.xml"));
+  ok("Set-AcceptedDomain contoso -AutodiscoverRedirectUrl $null");
+  EXPECT_EQ(domain("contoso")->autodiscoverRedirectUrl, "");
+  EXPECT_THAT(failsUnchanged("Set-AcceptedDomain hosted -AutodiscoverRedirectUrl 'not a url'"),
+              HasSubstr("-AutodiscoverRedirectUrl 'not a url'"));
+}
+
 TEST_F(Cmdlets, NewAcceptedDomainRefusesDuplicatesAndBadValues) {
   ok("New-AcceptedDomain -Name contoso -DomainName contoso.com");
   EXPECT_THAT(failsUnchanged("New-AcceptedDomain -Name CONTOSO -DomainName other.com"), HasSubstr("already exists"));

@@ -880,7 +880,7 @@ TEST(SqliteStoreFiles, AWriteLockMakesAChangeFailWithLockedAndChangesNothing) {
     RawDb locker(path, SQLITE_OPEN_READWRITE);
     ASSERT_TRUE(locker.ok());
     ASSERT_EQ(locker.exec("BEGIN EXCLUSIVE"), "");
-    ASSERT_EQ(locker.exec("INSERT INTO accepted_domain VALUES (100, 'locker.com', 'locker.com', 'Authoritative', 0)"),
+    ASSERT_EQ(locker.exec("INSERT INTO accepted_domain VALUES (100, 'locker.com', 'locker.com', 'Authoritative', 0, '')"),
               "");
 
     // Reading still works (WAL); changing fails after the busy timeout, with a message.
@@ -1265,13 +1265,16 @@ TEST(SqliteStoreMigration, SchemaOneIsUpgradedKeepingItsData) {
     ASSERT_TRUE(session.open());
     std::ostringstream out, err;
     ASSERT_TRUE(session.run("Set-OrganizationConfig -Name Contoso", out, err));
+    ASSERT_TRUE(session.run("New-AcceptedDomain -Name contoso.com -DomainName contoso.com", out, err));
   }
   {
     // Turn it back into what schema 1 wrote.
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE organization_config DROP COLUMN oab_guid; PRAGMA user_version=1;", nullptr,
-                           nullptr, nullptr),
+    ASSERT_EQ(sqlite3_exec(db,
+                           "ALTER TABLE organization_config DROP COLUMN oab_guid; "
+                           "ALTER TABLE accepted_domain DROP COLUMN autodiscover_redirect_url; PRAGMA user_version=1;",
+                           nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
   }
@@ -1282,6 +1285,9 @@ TEST(SqliteStoreMigration, SchemaOneIsUpgradedKeepingItsData) {
   EXPECT_EQ(loaded->org->config().name, "Contoso");
   EXPECT_FALSE(loaded->org->config().offlineAddressBookGuid.isNull());
   EXPECT_NE(loaded->org->config().offlineAddressBookGuid, loaded->org->config().guid);
+  // Schema 3 added the accepted domains' Autodiscover redirect target: empty for existing ones.
+  ASSERT_NE(loaded->org->acceptedDomainFor("contoso.com"), nullptr);
+  EXPECT_EQ(loaded->org->acceptedDomainFor("contoso.com")->autodiscoverRedirectUrl, "");
   std::filesystem::remove_all(tmpl);
 }
 
