@@ -209,7 +209,7 @@ SettingLookup lookupUserSetting(std::string_view name, const Answer& a, Exchange
   auto it = t.find(name);
   if (it == t.end() || (requested < ExchangeVersion::Exchange2013 && it->second.since2013)) return r;
   const Entry& e = it->second;
-  r.setting.name = std::string(name);
+  r.setting.name = name;
   auto value = [&](std::string_view v) {
     if (v.empty()) {
       r.status = SettingStatus::SettingIsNotAvailable;

@@ -31,7 +31,7 @@ struct WebClientUrl {
 };
 
 struct UserSetting {
-  std::string name;
+  std::string_view name;             // the name as asked for: it lives as long as the request
   std::string value;                 // a StringSetting
   std::vector<WebClientUrl> urls;    // a WebClientUrlCollectionSetting when not empty
   bool isUrlCollection = false;

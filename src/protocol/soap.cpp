@@ -128,8 +128,7 @@ std::string soapUrl(std::string url) {
 }
 
 struct SettingError {
-  std::string_view code, message;
-  std::string name;
+  std::string_view code, message, name;  // the name as asked for: it lives as long as the request
 };
 
 std::string_view statusCode(SettingStatus s) {
@@ -209,6 +208,7 @@ SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& 
         w.empty("RedirectTarget", " i:nil=\"true\"");
         std::vector<SettingError> errors;
         std::vector<autodiscover::UserSetting> values;
+        values.reserve(req.settings.size());
         for (auto& name : req.settings) {
           auto found = autodiscover::lookupUserSetting(name, a, requested, cached ? &personal : nullptr);
           if (found.status == SettingStatus::Value) values.push_back(std::move(found.setting));

@@ -18,9 +18,15 @@ inline std::string_view localName(const char* name) {
 inline std::string_view namespaceOf(pugi::xml_node node) {
   std::string_view n(node.name());
   auto colon = n.find(':');
-  std::string attr = colon == std::string_view::npos ? "xmlns" : "xmlns:" + std::string(n.substr(0, colon));
+  std::string_view prefix = colon == std::string_view::npos ? std::string_view() : n.substr(0, colon);
   for (auto x = node; x; x = x.parent())
-    if (auto a = x.attribute(attr.c_str())) return a.value();
+    for (auto a : x.attributes()) {
+      std::string_view name(a.name());
+      if (!name.starts_with("xmlns")) continue;
+      name.remove_prefix(5);
+      if (prefix.empty() ? name.empty() : (name.size() == prefix.size() + 1 && name[0] == ':' && name.substr(1) == prefix))
+        return a.value();
+    }
   return {};
 }
 
