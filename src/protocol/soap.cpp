@@ -155,6 +155,44 @@ std::string requestProblem(const SoapRequest& req, std::size_t items, std::strin
   return {};
 }
 
+// A mailbox's UserResponse from ErrorCode to UserSettings.
+void settingsPart(XmlWriter& w, const autodiscover::Answer& a, const SoapRequest& req, ExchangeVersion requested,
+                  const autodiscover::Personal* personal) {
+  errorPair(w, "NoError", "No error.");
+  w.empty("RedirectTarget", " i:nil=\"true\"");
+  std::vector<SettingError> errors;
+  std::vector<autodiscover::UserSetting> values;
+  values.reserve(req.settings.size());
+  for (auto& name : req.settings) {
+    auto found = autodiscover::lookupUserSetting(name, a, requested, personal);
+    if (found.status == SettingStatus::Value) values.push_back(std::move(found.setting));
+    else errors.push_back({statusCode(found.status), statusMessage(found.status), name});
+  }
+  if (errors.empty()) {
+    w.empty("UserSettingErrors");
+  } else {
+    w.open("UserSettingErrors");
+    for (auto& e : errors) {
+      w.open("UserSettingError");
+      errorPair(w, e.code, e.message);
+      w.leaf("SettingName", e.name);
+      w.close("UserSettingError");
+    }
+    w.close("UserSettingErrors");
+  }
+  if (values.empty()) {
+    w.empty("UserSettings");
+  } else {
+    w.open("UserSettings");
+    std::string l;
+    for (auto& v : values) {
+      settingLine(v, l);
+      w.line(l);
+    }
+    w.close("UserSettings");
+  }
+}
+
 SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& req, const SoapContext& ctx) {
   SoapResponse res;
   header(res.body, req.operation, answeringVersion(org));
@@ -203,40 +241,8 @@ SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& 
         w.empty("RedirectTarget", " i:nil=\"true\"");
         w.empty("UserSettingErrors");
         w.empty("UserSettings");
-      } else {
-        errorPair(w, "NoError", "No error.");
-        w.empty("RedirectTarget", " i:nil=\"true\"");
-        std::vector<SettingError> errors;
-        std::vector<autodiscover::UserSetting> values;
-        values.reserve(req.settings.size());
-        for (auto& name : req.settings) {
-          auto found = autodiscover::lookupUserSetting(name, a, requested, cached ? &personal : nullptr);
-          if (found.status == SettingStatus::Value) values.push_back(std::move(found.setting));
-          else errors.push_back({statusCode(found.status), statusMessage(found.status), name});
-        }
-        if (errors.empty()) {
-          w.empty("UserSettingErrors");
-        } else {
-          w.open("UserSettingErrors");
-          for (auto& e : errors) {
-            w.open("UserSettingError");
-            errorPair(w, e.code, e.message);
-            w.leaf("SettingName", e.name);
-            w.close("UserSettingError");
-          }
-          w.close("UserSettingErrors");
-        }
-        if (values.empty()) {
-          w.empty("UserSettings");
-        } else {
-          w.open("UserSettings");
-          std::string l;
-          for (auto& v : values) {
-            settingLine(v, l);
-            w.line(l);
-          }
-          w.close("UserSettings");
-        }
+      } else if (!cached || !ctx.templates || !ctx.templates->render(*ctx.snapshot, a, req, requested, personal, res.body)) {
+        settingsPart(w, a, req, requested, cached ? &personal : nullptr);
       }
       w.close("UserResponse");
     }
@@ -340,6 +346,57 @@ SoapResponse notFederated(const model::Organization& org, const SoapRequest& req
 }
 
 }  // namespace
+
+void SoapTemplates::keepOnly(const std::shared_ptr<const model::Organization>& org) {
+  if (org_ == org) return;
+  entries_.clear();
+  org_ = org;
+}
+
+bool SoapTemplates::render(const std::shared_ptr<const model::Organization>& org, const autodiscover::Answer& a,
+                           const SoapRequest& req, ExchangeVersion requested, const autodiscover::Personal& personal,
+                           std::string& out) {
+  if (personal.displayName.empty() || personal.legacyDn.empty() || personal.smtpAddress.empty() || personal.guid.empty())
+    return false;  // a value the template would have and the mailbox has not: the long way
+  keepOnly(org);
+  const autodiscover::Answer* entry = &a;  // an AnswerCache entry: its address is its name for this snapshot
+  key_.assign(reinterpret_cast<const char*>(&entry), sizeof entry);
+  key_ += static_cast<char>(requested);
+  for (auto& name : req.settings) {
+    key_ += name;
+    key_ += '\0';
+  }
+  auto it = entries_.find(key_);
+  if (it == entries_.end()) {
+    if (entries_.size() > 4096) entries_.clear();  // clients that vary their lists endlessly
+    // The part rendered with markers where this mailbox's values go (\x01 and a digit: never in a
+    // rendered value, since XML 1.0 does not allow the character).
+    autodiscover::Personal markers;
+    markers.displayName = "\x01" "1";
+    markers.legacyDn = "\x01" "2";
+    markers.smtpAddress = "\x01" "3";
+    markers.guid = "\x01" "4";
+    markers.answerGuid = personal.answerGuid.empty() ? personal.guid : personal.answerGuid;
+    std::string text;
+    auto w = XmlWriter::fragment(text, 6);
+    settingsPart(w, a, req, requested, &markers);
+    it = entries_.emplace(key_, std::move(text)).first;
+  }
+  const std::string& t = it->second;
+  std::size_t from = 0;
+  for (auto at = t.find('\x01'); at != std::string::npos && at + 1 < t.size(); at = t.find('\x01', from)) {
+    out.append(t, from, at - from);
+    switch (t[at + 1]) {
+      case '1': appendEscaped(out, personal.displayName); break;
+      case '2': appendEscaped(out, personal.legacyDn); break;
+      case '3': appendEscaped(out, personal.smtpAddress); break;
+      default: out += personal.guid; break;
+    }
+    from = at + 2;
+  }
+  out.append(t, from);
+  return true;
+}
 
 ServerVersion answeringVersion(const model::Organization& org) {
   std::optional<ServerVersion> best;

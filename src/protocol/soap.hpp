@@ -3,7 +3,9 @@
 // Parse a SOAP 1.1 envelope into a SoapRequest; answer GetUserSettings from resolve() (through
 // lookupUserSetting, the same Answer the POX endpoint renders) and GetDomainSettings from
 // resolveDomain(); render the response envelope, or a SOAP fault for a malformed one.
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -37,6 +39,25 @@ struct SoapRequest {
 // Never expands DTDs or entities. The operation is wsa:Action's; without one, the body element's.
 SoapRequest parseSoapRequest(std::string_view body);
 
+// A mailbox's part of a GetUserSettings answer, rendered once per settings Answer (of an
+// AnswerCache), requested version and list of settings, with marks where the mailbox's own values
+// go. One per thread, like the AnswerCache it follows; a test compares with the long way.
+class SoapTemplates {
+ public:
+  // Appends the part (ErrorCode to UserSettings) for the mailbox `personal` describes and returns
+  // true; false when it cannot (the caller renders it the long way).
+  bool render(const std::shared_ptr<const model::Organization>& org, const autodiscover::Answer& a,
+              const SoapRequest& req, autodiscover::ExchangeVersion requested, const autodiscover::Personal& personal,
+              std::string& out);
+  void keepOnly(const std::shared_ptr<const model::Organization>& org);
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  std::shared_ptr<const model::Organization> org_;
+  std::unordered_map<std::string, std::string> entries_;
+  std::string key_;
+};
+
 // Who asks and from where: the same policy as the POX endpoint.
 struct SoapContext {
   bool internalClient = true;
@@ -46,6 +67,7 @@ struct SoapContext {
   // The thread's cache of settings Answers and the snapshot `org` belongs to (the service passes
   // both); without them every mailbox is resolved anew.
   autodiscover::AnswerCache* cache = nullptr;
+  SoapTemplates* templates = nullptr;
   const std::shared_ptr<const model::Organization>* snapshot = nullptr;
 };
 

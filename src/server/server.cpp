@@ -251,6 +251,7 @@ class Service {
     std::shared_ptr<const Runtime> rt;
     protocol::PoxCache pox;            // this thread's rendered protocol blocks, for v.org
     autodiscover::AnswerCache answers;  // and its settings Answers, for SOAP
+    protocol::SoapTemplates soap;       // and its rendered SOAP user parts
   };
   void refresh(View& v) const {
     auto g = generation_.load(std::memory_order_acquire);
@@ -460,7 +461,7 @@ class Service {
       metrics_.soap[3]++;
       return;
     }
-    auto answer = protocol::answerSoap(*org, parsed, protocol::SoapContext{internal, user, &v.answers, &v.org});
+    auto answer = protocol::answerSoap(*org, parsed, protocol::SoapContext{internal, user, &v.answers, &v.soap, &v.org});
     res.status = answer.status;
     res.body = std::move(answer.body);
     note.outcome = answer.errorCode;
@@ -1069,6 +1070,7 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
       svc.refresh(worker->view);
       worker->view.pox.keepOnly(worker->view.org);
       worker->view.answers.keepOnly(worker->view.org);
+      worker->view.soap.keepOnly(worker->view.org);
       timer->expires_after(std::chrono::seconds(1));
       if (auto again = weak.lock()) timer->async_wait(*again);
     };

@@ -6,6 +6,7 @@
 
 #include "autodiscover/user_settings.hpp"
 #include "protocol/pox.hpp"
+#include "protocol/soap.hpp"
 #include "support/shell_harness.hpp"
 
 using namespace autodisc;
@@ -105,6 +106,42 @@ TEST_F(PoxCacheTest, AnswerCacheGivesEverySettingOfEveryMailboxAsItsOwnAnswer) {
   q.emailAddress = "ext@contoso.com";
   autodiscover::Personal personal;
   EXPECT_EQ(cache.find(org, q, personal), nullptr);
+}
+
+// SOAP with the per-thread caches (AnswerCache and SoapTemplates) writes the same bytes as without.
+TEST_F(PoxCacheTest, SoapWithItsCachesWritesWhatItWritesWithout) {
+  autodiscover::AnswerCache answers;
+  protocol::SoapTemplates templates;
+  std::vector<std::string> all;
+  for (auto n : autodiscover::userSettingNames()) all.emplace_back(n);
+  std::vector<std::vector<std::string>> lists = {
+      all, {"UserDisplayName", "UserDN", "AutoDiscoverSMTPAddress", "InternalRpcClientServer", "MailboxDN", "Nope"}};
+  int compared = 0;
+  for (int round = 0; round < 2; ++round)
+    for (auto& settings : lists)
+      for (bool internal : {true, false})
+        for (auto version : {"Exchange2010", "Exchange2013"}) {
+          protocol::SoapRequest req;
+          req.operation = protocol::SoapOperation::GetUserSettings;
+          req.requestedServerVersion = version;
+          req.users = {"ann@contoso.com", "ben@contoso.com", "cat@contoso.com", "dan@fabrikam.com", "eve@contoso.com",
+                       "ext@contoso.com", "nobody@contoso.com"};
+          req.settings = settings;
+          auto fast = protocol::answerSoap(*org, req, protocol::SoapContext{internal, nullptr, &answers, &templates, &org});
+          auto slow = protocol::answerSoap(*org, req, protocol::SoapContext{internal, nullptr});
+          std::size_t at = 0;
+          while (at < fast.body.size() && at < slow.body.size() && fast.body[at] == slow.body[at]) ++at;
+          EXPECT_EQ(at, slow.body.size()) << "internal " << internal << " " << version << " round " << round
+                                          << "\nwith caches: ..." << fast.body.substr(at < 200 ? 0 : at - 200, 400)
+                                          << "\nwithout:     ..." << slow.body.substr(at < 200 ? 0 : at - 200, 400);
+          EXPECT_EQ(fast.body.size(), slow.body.size());
+          ++compared;
+        }
+  EXPECT_EQ(compared, 16);
+  EXPECT_GT(templates.size(), 0u);
+  EXPECT_NE(protocol::answerSoap(*org, protocol::SoapRequest{"", protocol::SoapOperation::GetUserSettings, "", {"ann@contoso.com"}, {}, {"UserDisplayName"}},
+                                 protocol::SoapContext{true, nullptr, &answers, &templates, &org}).body.find("Ann &lt;Sales &amp; Co&gt;"),
+            std::string::npos);
 }
 
 TEST_F(PoxCacheTest, TheLegacyDnFindsTheSameAnswer) {
