@@ -329,23 +329,25 @@ SoapResponse getDomainSettings(const model::Organization& org, const SoapRequest
   return res;
 }
 
-// Federation and organisation relationships are not modelled: the organisation is not federated.
-SoapResponse notFederated(const model::Organization& org, const SoapRequest& req) {
+}  // namespace
+
+SoapResponse soapResponseError(const SoapRequest& req, std::string_view code, std::string_view message,
+                               const ServerVersion& version) {
   SoapResponse res;
-  res.errorCode = "NotFederated";
-  header(res.body, req.operation, answeringVersion(org));
+  res.errorCode = std::string(code);
+  header(res.body, req.operation, version);
   auto w = XmlWriter::fragment(res.body, 2);
-  std::string message = std::string(nameOf(req.operation)) + "ResponseMessage";
-  w.open(message, " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
+  std::string name = std::string(nameOf(req.operation)) + "ResponseMessage";
+  w.open(name, " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
   w.open("Response", " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");
-  errorPair(w, "NotFederated", "The organisation is not federated.");
+  errorPair(w, code, message);
+  if (req.operation == SoapOperation::GetUserSettings) w.empty("UserResponses");
+  if (req.operation == SoapOperation::GetDomainSettings) w.empty("DomainResponses");
   w.close("Response");
-  w.close(message);
+  w.close(name);
   footer(w);
   return res;
 }
-
-}  // namespace
 
 void SoapTemplates::keepOnly(const std::shared_ptr<const model::Organization>& org) {
   if (org_ == org) return;
@@ -478,7 +480,9 @@ SoapResponse answerSoap(const model::Organization& org, const SoapRequest& req, 
     case SoapOperation::GetUserSettings: return getUserSettings(org, req, ctx);
     case SoapOperation::GetDomainSettings: return getDomainSettings(org, req);
     case SoapOperation::GetFederationInformation:
-    case SoapOperation::GetOrganizationRelationshipSettings: return notFederated(org, req);
+    case SoapOperation::GetOrganizationRelationshipSettings:
+      // Federation and organisation relationships are not modelled: the organisation is not federated.
+      return soapResponseError(req, "NotFederated", "The organisation is not federated.", answeringVersion(org));
     case SoapOperation::Unknown: break;
   }
   return SoapResponse{500, renderSoapFault("The operation is not supported."), "fault"};

@@ -80,6 +80,11 @@ struct SoapResponse {
 };
 SoapResponse answerSoap(const model::Organization& org, const SoapRequest& req, const SoapContext& ctx);
 
+// A response-level error for a request that parsed (HTTP 200): ServerBusy while the service has no
+// organisation yet, InternalServerError when answering failed, NotFederated for federation.
+SoapResponse soapResponseError(const SoapRequest& req, std::string_view code, std::string_view message,
+                               const ServerVersion& version);
+
 // A SOAP 1.1 fault (HTTP 500): faultcode s:Client, the text as faultstring.
 std::string renderSoapFault(std::string_view text);
 

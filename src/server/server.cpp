@@ -446,13 +446,6 @@ class Service {
       metrics_.soap[3]++;
       return;
     }
-    if (!org) {
-      res.status = 503;
-      res.body = protocol::renderSoapFault("The service has not loaded its organisation yet.");
-      note.outcome = "fault";
-      metrics_.soap[3]++;
-      return;
-    }
     auto parsed = protocol::parseSoapRequest(req.body);
     if (!parsed.fault.empty()) {
       res.status = 500;
@@ -461,7 +454,19 @@ class Service {
       metrics_.soap[3]++;
       return;
     }
-    auto answer = protocol::answerSoap(*org, parsed, protocol::SoapContext{internal, user, &v.answers, &v.soap, &v.org});
+    protocol::SoapResponse answer;
+    if (!org) {
+      answer = protocol::soapResponseError(parsed, "ServerBusy", "The service is loading its organisation; try again shortly.",
+                                           ServerVersion{15, 1, 2507, 6});
+    } else {
+      try {
+        answer = protocol::answerSoap(*org, parsed, protocol::SoapContext{internal, user, &v.answers, &v.soap, &v.org});
+      } catch (const std::exception& e) {
+        std::cerr << "E-SOAP-ANSWER " << e.what() << std::endl;
+        answer = protocol::soapResponseError(parsed, "InternalServerError", "The server could not answer.",
+                                             protocol::answeringVersion(*org));
+      }
+    }
     res.status = answer.status;
     res.body = std::move(answer.body);
     note.outcome = answer.errorCode;

@@ -241,6 +241,45 @@ TEST_F(Serve, SoapGetUserSettingsOverTls) {
   EXPECT_NE(m.find("autodisc_soap_requests_total{outcome=\"invalid\"} 2\n"), std::string::npos) << m;
 }
 
+// Every user setting name over TLS gets a value or SettingIsNotAvailable; and the error codes a
+// request can meet on the wire.
+TEST_F(Serve, SoapEverySettingNameAndErrorCodeOverTls) {
+  const std::vector<std::string> names = {
+      "UserDisplayName", "UserDN", "UserDeploymentId", "AutoDiscoverSMTPAddress", "UserMSOnline", "InternalMailboxServer",
+      "InternalRpcClientServer", "InternalMailboxServerDN", "MailboxDN", "PublicFolderServer", "ActiveDirectoryServer",
+      "InternalMailboxServerAuthenticationMethods", "InternalEwsUrl", "ExternalEwsUrl", "InternalEmwsUrl", "ExternalEmwsUrl",
+      "InternalOABUrl", "ExternalOABUrl", "InternalUMUrl", "ExternalUMUrl", "InternalEcpUrl", "ExternalEcpUrl",
+      "InternalEcpVoicemailUrl", "ExternalEcpDeliveryReportUrl", "EcpPhotoUrlFragment", "InternalWebClientUrls",
+      "ExternalWebClientUrls", "ExternalMailboxServer", "ExternalMailboxServerRequiresSSL",
+      "ExternalMailboxServerAuthenticationMethods", "InternalRpcHttpServer", "InternalRpcHttpConnectivityRequiresSsl",
+      "InternalRpcHttpAuthenticationMethod", "InternalServerExclusiveConnect", "ExternalServerExclusiveConnect",
+      "ExchangeRpcUrl", "EwsPartnerUrl", "CertPrincipalName", "GroupingInformation", "CrossOrganizationSharingEnabled",
+      "AlternateMailboxes", "PublicFolderInformation", "ShowGalAsDefaultView", "CasVersion", "EwsSupportedSchemas",
+      "ExternalEwsVersion", "InteropExternalEwsUrl", "InteropExternalEwsVersion", "MailboxVersion",
+      "InternalPop3Connections", "ExternalImap4Connections", "InternalSmtpConnections", "MobileMailboxPolicy",
+      "DocumentSharingLocations", "SPMySiteHostURL", "SiteMailboxCreationURL", "InternalPhotosUrl",
+      "ExternalOutlookServiceUrl", "RedirectUrl", "MapiHttpEnabled"};
+  auto all = pox(soapBody("GetUserSettings", userSettings({"alice@contoso.com"}, names)), "/autodiscover/autodiscover.svc");
+  ASSERT_EQ(all.status, 200);
+  EXPECT_EQ(count(all.body, "<UserSetting i:type=") + count(all.body, "<ErrorCode>SettingIsNotAvailable</ErrorCode>"),
+            names.size()) << all.body;
+  EXPECT_EQ(count(all.body, "InvalidSetting"), 0u);
+  for (auto& n : names)
+    EXPECT_TRUE(all.body.find("<Name>" + n + "</Name>") != std::string::npos ||
+                all.body.find("<SettingName>" + n + "</SettingName>") != std::string::npos) << n;
+  auto svc = "/autodiscover/autodiscover.svc";
+  EXPECT_NE(pox(soapBody("GetUserSettings", userSettings({"alice@contoso.com"}, {})), svc).body.find(
+                "<ErrorCode>InvalidRequest</ErrorCode>"), std::string::npos);
+  EXPECT_NE(pox(soapBody("GetDomainSettings", "<a:GetDomainSettingsRequestMessage><a:Request><a:Domains><a:Domain>"
+                                              "example.org</a:Domain></a:Domains><a:RequestedSettings><a:Setting>"
+                                              "ExternalEwsUrl</a:Setting></a:RequestedSettings></a:Request>"
+                                              "</a:GetDomainSettingsRequestMessage>"), svc).body.find(
+                "<ErrorCode>InvalidDomain</ErrorCode>"), std::string::npos);
+  EXPECT_NE(pox(soapBody("GetFederationInformation", "<a:GetFederationInformationRequestMessage><a:Request><a:Domain>"
+                                                     "contoso.com</a:Domain></a:Request></a:GetFederationInformationRequestMessage>"),
+                svc).body.find("<ErrorCode>NotFederated</ErrorCode>"), std::string::npos);
+}
+
 TEST_F(Serve, JsonV2OverTls) {
   auto base = "https://mail.contoso.com:" + httpsPort_;
   auto ews = curl({base + "/autodiscover/autodiscover.json/v1.0/alice@contoso.com?Protocol=Ews"});

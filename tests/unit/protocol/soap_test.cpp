@@ -271,6 +271,18 @@ TEST_F(Soap, FederationIsAnsweredNotFederated) {
   EXPECT_THAT(res.body, HasSubstr("<ErrorCode>NotFederated</ErrorCode>"));
 }
 
+TEST_F(Soap, ResponseLevelServerBusyAndInternalServerError) {
+  auto req = protocol::parseSoapRequest(envelope("GetUserSettings", userSettingsRequest({"alice@contoso.com"}, {"UserDN"})));
+  for (auto code : {"ServerBusy", "InternalServerError"}) {
+    auto res = protocol::soapResponseError(req, code, "try later", protocol::answeringVersion(org));
+    EXPECT_EQ(res.status, 200u);
+    EXPECT_EQ(res.errorCode, code);
+    EXPECT_THAT(bodyMessage(res.body), HasSubstr(std::string("<Response xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
+                                                             "    <ErrorCode>") + code + "</ErrorCode>\n"
+                                                 "    <ErrorMessage>try later</ErrorMessage>\n    <UserResponses />"));
+  }
+}
+
 TEST_F(Soap, MalformedEnvelopesAreFaults) {
   auto fault = [](std::string_view body) { return protocol::parseSoapRequest(body).fault; };
   EXPECT_THAT(fault(""), HasSubstr("not well-formed"));
