@@ -294,49 +294,64 @@ class Service {
     res.body.clear();
   }
 
-  // With --auth basic: the recipient the credentials belong to, or null after writing a 401 to `res`.
-  const model::Recipient* authenticate(const HttpRequest& req, const model::Organization& org, const std::string& client,
-                                       Reply& res) {
+  // With --auth basic, in three steps so that the slow part (an argon2id hash, ~30 ms) runs off the
+  // I/O threads: prepare() on the connection's thread, verifyPassword() on the hashing pool when
+  // prepare() asks for it, finish() back on the connection's thread.
+  struct AuthCheck {
+    bool challenge = false;                 // answer 401 now (no or malformed credentials, throttled)
+    const model::Recipient* user = nullptr;  // the account, if it is a mailbox with a password
+    std::string account, password, digest;
+    std::string_view hash;                  // to check the password against (a dummy for unknown accounts)
+    bool needsHash = false;                 // the credentials were not seen to be right recently
+    bool hashOk = false;                    // the hash's verdict, once run
+  };
+  AuthCheck prepareAuth(const HttpRequest& req, const model::Organization& org, const std::string& client) {
+    AuthCheck c;
     std::string_view header = req.header("Authorization");
-    if (!text::istartsWith(header, "Basic ")) return challenge(res), nullptr;
+    if (!text::istartsWith(header, "Basic ")) return c.challenge = true, c;
     auto decoded = base64Decode(text::trim(header.substr(6)));
     auto colon = decoded.find(':');
-    if (colon == std::string::npos) return challenge(res), nullptr;
-    std::string user = decoded.substr(0, colon), password = decoded.substr(colon + 1);
+    if (colon == std::string::npos) return c.challenge = true, c;
+    std::string user = decoded.substr(0, colon);
+    c.password = decoded.substr(colon + 1);
     if (auto slash = user.find('\\'); slash != std::string::npos) user = user.substr(slash + 1);  // DOMAIN\alias
-    std::string account = "account:" + text::toLower(user);
-    if (byAddress_.blocked("ip:" + client) || byAccount_.blocked(account)) {
+    c.account = "account:" + text::toLower(user);
+    if (byAddress_.blocked("ip:" + client) || byAccount_.blocked(c.account)) {
       metrics_.throttled++;
-      return challenge(res), nullptr;
+      return c.challenge = true, c;
     }
     const model::Recipient* r = org.recipientByAddress(user);
     if (!r) r = org.recipientByAlias(user);
-    bool ok = false;
     if (r && r->type == model::RecipientType::Mailbox && !r->passwordHash().empty()) {
-      auto digest = auth::credentialDigest(user, password, r->passwordHash());
-      {
-        std::lock_guard lock(verifiedMutex_);
-        ok = verified_.count(digest) > 0;
-      }
-      if (!ok && auth::verifyPassword(r->passwordHash(), password)) {
-        ok = true;
-        std::lock_guard lock(verifiedMutex_);
-        if (verified_.size() > 100000) verified_.clear();
-        verified_.insert(digest);
-      }
-    }
-    if (!r || r->type != model::RecipientType::Mailbox || r->passwordHash().empty()) {
+      c.user = r;
+      c.hash = r->passwordHash();
+      c.digest = auth::credentialDigest(user, c.password, r->passwordHash());
+      std::lock_guard lock(verifiedMutex_);
+      c.needsHash = verified_.count(c.digest) == 0;
+    } else {
       // As much work for an unknown account as for a wrong password, so that timing tells nothing.
       static const std::string dummy = auth::hashPassword("autodisc-dummy-password").value_or(std::string());
-      auth::verifyPassword(dummy, password);
+      c.hash = dummy;
+      c.needsHash = true;
+    }
+    return c;
+  }
+  // The recipient the credentials belong to, or null after writing a 401 to `res`.
+  const model::Recipient* finishAuth(AuthCheck& c, const std::string& client, Reply& res) {
+    if (c.challenge) return challenge(res), nullptr;
+    bool ok = c.user && (!c.needsHash || c.hashOk);
+    if (ok && c.needsHash) {
+      std::lock_guard lock(verifiedMutex_);
+      if (verified_.size() > 100000) verified_.clear();
+      verified_.insert(c.digest);
     }
     if (!ok) {
       metrics_.authFailures++;
       byAddress_.fail("ip:" + client);
-      byAccount_.fail(account);
+      byAccount_.fail(c.account);
       return challenge(res), nullptr;
     }
-    return r;
+    return c.user;
   }
 
   // The address in a Basic user name (an address, or an alias made into the primary address), for
@@ -363,14 +378,21 @@ class Service {
     return Endpoint::None;
   }
 
-  void handleHttps(const HttpRequest& req, View& v, const std::string& client, Reply& res, LogNote& note) {
+  void handleHttps(const HttpRequest& req, View& v, const std::string& client, AuthCheck* check, Reply& res,
+                   LogNote& note) {
     auto endpoint = endpointOf(req.target);
     if (endpoint == Endpoint::None) return plain(res, 404, "not found\n");
     const model::Organization* org = v.org.get();
     const Runtime& rt = *v.rt;
     const model::Recipient* user = nullptr;
     if (rt.opts.auth == "basic" && org) {
-      user = authenticate(req, *org, client, res);
+      AuthCheck here;
+      if (!check) {  // not prepared by the connection: check here (and hash here, if it comes to that)
+        here = prepareAuth(req, *org, client);
+        if (here.needsHash && !here.challenge) here.hashOk = auth::verifyPassword(here.hash, here.password);
+        check = &here;
+      }
+      user = finishAuth(*check, client, res);
       if (!user) {
         note.outcome = "unauthorized";
         return;
@@ -620,6 +642,7 @@ struct Deadline {
 struct Worker {
   Deadline head;  // sentinel of a circular list
   Service::View view;
+  net::thread_pool* hashing = nullptr;  // where password hashes run
   net::io_context ioc{1};  // last: destroyed first, with the connections still in it
   Worker() { head.prev = head.next = &head; }
   void link(Deadline& d) {
@@ -672,6 +695,11 @@ struct Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 };
+
+// A password hash, run where it is spawned (the hashing pool).
+net::awaitable<bool> verifyOnPool(std::string hash, std::string password) {
+  co_return auth::verifyPassword(hash, password);
+}
 
 // Reads one request into c.req. An error: the peer went away, a limit was passed, or it timed out.
 template <class Stream>
@@ -756,8 +784,29 @@ net::awaitable<bool> exchange(Stream& stream, Connection& c, Kind kind) {
     svc.refresh(c.worker.view);  // the snapshot may have moved on while the request was read
     auto started = std::chrono::steady_clock::now();
     LogNote note;
+    Service::AuthCheck check;
+    bool checked = false;
+    if (kind == Kind::Https && c.worker.view.rt->opts.auth == "basic" && c.worker.view.org &&
+        Service::endpointOf(c.req.target) != Service::Endpoint::None) {
+      auto pinned = c.worker.view.org;  // what the check's recipient belongs to, kept while hashing
+      check = svc.prepareAuth(c.req, *pinned, c.client);
+      if (check.needsHash && !check.challenge) {
+        // The hash runs on the hashing pool; this connection's thread serves others meanwhile.
+        std::string hash(check.hash);
+        check.hashOk = co_await net::co_spawn(*c.worker.hashing, verifyOnPool(hash, check.password), net::use_awaitable);
+        if (c.worker.view.org != pinned) {
+          // The snapshot moved on meanwhile (another connection of this worker took the new one):
+          // check against the one the request will be answered from; the verdict stands if the hash did not change.
+          bool ok = check.hashOk;
+          check = svc.prepareAuth(c.req, *c.worker.view.org, c.client);
+          if (check.needsHash && !check.challenge)
+            check.hashOk = check.hash == hash ? ok : auth::verifyPassword(check.hash, check.password);
+        }
+      }
+      checked = true;
+    }
     switch (kind) {
-      case Kind::Https: svc.handleHttps(c.req, c.worker.view, c.client, c.reply, note); break;
+      case Kind::Https: svc.handleHttps(c.req, c.worker.view, c.client, checked ? &check : nullptr, c.reply, note); break;
       case Kind::Http: svc.handleHttp(c.req, c.worker.view, c.reply); break;
       case Kind::Admin: svc.handleAdmin(c.req, c.reply); break;
     }
@@ -947,7 +996,12 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
   // accepted it, so that nothing on the request path is shared between threads but the snapshot.
   int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>());
+  // Password hashes (argon2id, ~30 ms each) run on their own threads, never on a worker's.
+  net::thread_pool hashing(static_cast<std::size_t>(std::max(1, threads)));
+  for (int i = 0; i < threads; ++i) {
+    workers.push_back(std::make_unique<Worker>());
+    workers.back()->hashing = &hashing;
+  }
   net::io_context& ioc = workers.front()->ioc;  // listeners and signals
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   auto open = [&](const std::string& where, Kind kind, const char* name) -> bool {
