@@ -43,16 +43,21 @@ echo "PS> Set-OWAVirtualDirectory –Identity X2007SRV\\OWA (default web site) -
 "$bin" shell --store "$store" -c 'Set-OWAVirtualDirectory –Identity X2007SRV\OWA (default web site) -ExternalURL' || true
 
 echo
-echo "== The Autodiscover service, with a throwaway CA and a certificate for mail.e2010.com:"
+echo "== The Autodiscover service, with a throwaway CA and a certificate for mail.e2010.com, asking for"
+echo "   credentials as Exchange does (--auth basic; jaap's demo password is set by the example script):"
 "$here/tests/data/certs/make-certs.sh" "$work/certs" mail.e2010.com autodiscover.e2010.com
 "$bin" serve --store "$store" --https 127.0.0.1:0 --http 127.0.0.1:0 --cert "$work/certs/server.pem" \
-  --key "$work/certs/server.key" > "$work/serve.out" 2>&1 &
+  --key "$work/certs/server.key" --auth basic > "$work/serve.out" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do grep -q '^listening admin' "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 cat "$work/serve.out"
 port=$(sed -n 's/^listening https .*:\([0-9]*\)$/\1/p' "$work/serve.out")
 body='<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>jaap@e2010.com</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>'
-cmd="curl -s --cacert $work/certs/ca.pem --resolve mail.e2010.com:$port:127.0.0.1 -H 'Content-Type: text/xml' --data-binary '$body' https://mail.e2010.com:$port/Autodiscover/Autodiscover.xml"
+curl_="curl -s --cacert $work/certs/ca.pem --resolve mail.e2010.com:$port:127.0.0.1 -u jaap@e2010.com:Demo-Only-1"
+cmd="$curl_ -H 'Content-Type: text/xml' --data-binary '$body' https://mail.e2010.com:$port/Autodiscover/Autodiscover.xml"
+soap='<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="http://schemas.microsoft.com/exchange/2010/Autodiscover" xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header><a:RequestedServerVersion>Exchange2010</a:RequestedServerVersion><wsa:Action>http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettings</wsa:Action></soap:Header><soap:Body><a:GetUserSettingsRequestMessage><a:Request><a:Users><a:User><a:Mailbox>jaap@e2010.com</a:Mailbox></a:User></a:Users><a:RequestedSettings><a:Setting>UserDisplayName</a:Setting><a:Setting>InternalRpcClientServer</a:Setting><a:Setting>ExternalEwsUrl</a:Setting></a:RequestedSettings></a:Request></a:GetUserSettingsRequestMessage></soap:Body></soap:Envelope>'
+soapCmd="$curl_ -H 'Content-Type: text/xml' --data-binary '$soap' https://mail.e2010.com:$port/autodiscover/autodiscover.svc"
+jsonCmd="$curl_ 'https://mail.e2010.com:$port/autodiscover/autodiscover.json/v1.0/jaap@e2010.com?Protocol=Ews'"
 echo
 echo "PS> Get-AutodiscoverResponse jaap@e2010.com   (what the service will say, and why)"
 "$bin" shell --store "$store" -c 'Get-AutodiscoverResponse jaap@e2010.com' | sed -n '/How this answer/,$p'
@@ -60,8 +65,21 @@ echo
 echo "\$ $cmd"
 eval "$cmd"
 echo
+echo "== The same mailbox over SOAP (EWS programs) and Autodiscover v2 (JSON):"
+echo "\$ $soapCmd"
+eval "$soapCmd"
+echo
+echo "\$ $jsonCmd"
+eval "$jsonCmd"
+echo
+echo
+echo "== Without the password, a 401 challenge, as Exchange gives:"
+noAuth="curl -s -D - -o /dev/null --cacert $work/certs/ca.pem --resolve mail.e2010.com:$port:127.0.0.1 -H 'Content-Type: text/xml' --data-binary '<x/>' https://mail.e2010.com:$port/Autodiscover/Autodiscover.xml"
+echo "\$ $noAuth"
+eval "$noAuth"
+echo
 if [ -t 0 ]; then
-  echo "The service keeps running: paste the curl command above into another terminal. Ctrl-C stops it."
+  echo "The service keeps running: paste the curl commands above into another terminal. Ctrl-C stops it."
   wait "$server_pid" || true
 else
   echo "(standard input is not a terminal: stopping the service)"
