@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <ctime>
+#include <array>
+#include <optional>
 #include <tuple>
 
 #include "model/text.hpp"
@@ -112,34 +114,31 @@ void accountSettings(Writer& w, const Answer& a) {
 
 }  // namespace
 
-PoxRequest parsePoxRequest(std::string_view body) {
+namespace {
+
+// What a POX request says, however it was read; the checks of parsePoxRequest on it.
+struct PoxFields {
+  std::string_view rootName, rootNs;  // local name and namespace of the document element
+  int requests = 0;                   // Request children of the root
+  std::string address, legacyDn, schema;
+};
+
+PoxRequest decide(const PoxFields& f) {
   PoxRequest r;
   r.error = PoxError::InvalidRequest;
-  pugi::xml_document doc;
-  if (!xml::load(doc, body)) return r;  // not XML, or it declares a DOCTYPE
-  auto root = doc.document_element();
-  if (!root || localName(root.name()) != "Autodiscover") return r;
-  auto rootNs = namespaceOf(root);
-  bool outlook = sameNs(rootNs, kOutlookRequestNs), mobile = sameNs(rootNs, kMobileRequestNs);
+  if (f.rootName != "Autodiscover") return r;
+  bool outlook = sameNs(f.rootNs, kOutlookRequestNs), mobile = sameNs(f.rootNs, kMobileRequestNs);
   if (!outlook && !mobile) return r;
-  pugi::xml_node request;
-  int requests = 0;
-  for (auto c : root.children())
-    if (c.type() == pugi::node_element && localName(c.name()) == "Request") {
-      request = c;
-      ++requests;
-    }
-  if (requests != 1) return r;
-  std::string address(autodisc::text::trim(child(request, "EMailAddress").text().get()));
-  std::string legacyDn(autodisc::text::trim(child(request, "LegacyDN").text().get()));
-  std::string schema(autodisc::text::trim(child(request, "AcceptableResponseSchema").text().get()));
+  if (f.requests != 1) return r;
+  std::string_view address = autodisc::text::trim(f.address), legacyDn = autodisc::text::trim(f.legacyDn);
   if (address.empty() && legacyDn.empty()) {
     if (!mobile) return r;
     r.addressMissing = true;
   }
   if (address.size() > 320 || legacyDn.size() > 1024) return r;
-  r.query.emailAddress = std::string(autodisc::text::trim(address));
-  r.query.legacyDn = mobile ? std::string() : std::string(autodisc::text::trim(legacyDn));
+  r.query.emailAddress = std::string(address);
+  r.query.legacyDn = mobile ? std::string() : std::string(legacyDn);
+  std::string_view schema = autodisc::text::trim(f.schema);
   if (sameNs(schema, kOutlookResponseNs)) {
     r.query.schema = Schema::Outlook;
   } else if (sameNs(schema, kMobileResponseNs)) {
@@ -150,6 +149,186 @@ PoxRequest parsePoxRequest(std::string_view body) {
   }
   r.error = PoxError::None;
   return r;
+}
+
+bool nameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.' || c == ':';
+}
+bool nameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+}  // namespace
+
+// The plain documents clients send, read in one pass without building a tree. Anything this does
+// not follow exactly (comments, DOCTYPE, CDATA, processing instructions after the declaration,
+// entity and character references, mixed content, odd names, deep nesting, a tag that does not
+// match) is left to pugixml: nullopt. A test compares the two on a corpus of requests.
+std::optional<PoxRequest> parsePoxRequestFast(std::string_view b) {
+  std::size_t i = 0;
+  if (b.starts_with("\xEF\xBB\xBF")) i = 3;
+  auto skipSpace = [&] {
+    while (i < b.size() && space(b[i])) ++i;
+  };
+  skipSpace();
+  if (b.compare(i, 5, "<?xml") == 0) {
+    auto end = b.find("?>", i);
+    if (end == std::string_view::npos) return std::nullopt;
+    i = end + 2;
+  }
+  PoxFields f;
+  struct Open {
+    std::string_view name;
+    std::string_view defaultNs;  // declared on this element or inherited
+    std::string_view prefix, prefixNs;  // one prefixed declaration, enough for the root
+    bool hasChild = false;
+  };
+  std::array<Open, 8> stack;
+  std::size_t depth = 0;
+  bool rootDone = false;
+  bool seen[3] = {false, false, false};  // EMailAddress, LegacyDN, AcceptableResponseSchema in the Request
+  for (;;) {
+    // Text up to the next '<': only whitespace, except directly in a leaf element.
+    std::size_t textStart = i;
+    while (i < b.size() && b[i] != '<') {
+      if (b[i] == '&') return std::nullopt;
+      ++i;
+    }
+    std::string_view text = b.substr(textStart, i - textStart);
+    bool blank = autodisc::text::trim(text).empty();
+    if (i >= b.size()) {
+      if (!rootDone || depth != 0 || !blank) return std::nullopt;
+      break;
+    }
+    if (rootDone) return std::nullopt;  // anything after the document element
+    if (!blank && depth == 0) return std::nullopt;
+    ++i;  // past '<'
+    if (i >= b.size() || b[i] == '!' || b[i] == '?') return std::nullopt;
+    if (b[i] == '/') {  // an end tag
+      ++i;
+      std::size_t n = i;
+      while (i < b.size() && nameChar(b[i])) ++i;
+      std::string_view name = b.substr(n, i - n);
+      skipSpace();
+      if (i >= b.size() || b[i] != '>' || depth == 0 || stack[depth - 1].name != name) return std::nullopt;
+      ++i;
+      if (!blank && stack[depth - 1].hasChild) return std::nullopt;  // mixed content
+      --depth;
+      if (depth == 0) rootDone = true;
+      continue;
+    }
+    // A start tag.
+    if (!blank) return std::nullopt;  // text before a child element: mixed content
+    if (depth == stack.size()) return std::nullopt;
+    std::size_t n = i;
+    while (i < b.size() && nameChar(b[i])) ++i;
+    std::string_view name = b.substr(n, i - n);
+    if (name.empty() || !nameStart(name[0])) return std::nullopt;
+    Open e;
+    bool declaredDefault = false, declaredPrefix = false;  // the first declaration counts, as pugixml reads it
+    e.name = name;
+    if (depth > 0) {
+      stack[depth - 1].hasChild = true;
+      e.defaultNs = stack[depth - 1].defaultNs;
+      e.prefix = stack[depth - 1].prefix;
+      e.prefixNs = stack[depth - 1].prefixNs;
+    }
+    bool selfClosing = false;
+    for (;;) {
+      bool hadSpace = i < b.size() && space(b[i]);
+      skipSpace();
+      if (i >= b.size()) return std::nullopt;
+      if (b[i] == '>') {
+        ++i;
+        break;
+      }
+      if (b[i] == '/') {
+        if (i + 1 >= b.size() || b[i + 1] != '>') return std::nullopt;
+        i += 2;
+        selfClosing = true;
+        break;
+      }
+      if (!hadSpace) return std::nullopt;
+      std::size_t a = i;
+      while (i < b.size() && nameChar(b[i])) ++i;
+      std::string_view attr = b.substr(a, i - a);
+      if (attr.empty() || !nameStart(attr[0]) || i >= b.size() || b[i] != '=') return std::nullopt;
+      ++i;
+      if (i >= b.size() || (b[i] != '"' && b[i] != '\'')) return std::nullopt;
+      char quote = b[i++];
+      std::size_t v = i;
+      while (i < b.size() && b[i] != quote) {
+        if (b[i] == '<' || b[i] == '&') return std::nullopt;
+        ++i;
+      }
+      if (i >= b.size()) return std::nullopt;
+      std::string_view value = b.substr(v, i - v);
+      ++i;
+      if (attr == "xmlns" && !declaredDefault) e.defaultNs = value, declaredDefault = true;
+      else if (attr.starts_with("xmlns:") && !declaredPrefix) e.prefix = attr.substr(6), e.prefixNs = value, declaredPrefix = true;
+      else if (attr.starts_with("xmlns:")) return std::nullopt;  // several prefixes: let pugixml resolve them
+    }
+    auto colon = name.find(':');
+    std::string_view local = colon == std::string_view::npos ? name : name.substr(colon + 1);
+    if (depth == 0) {
+      f.rootName = local;
+      if (colon == std::string_view::npos) f.rootNs = e.defaultNs;
+      else if (name.substr(0, colon) == e.prefix) f.rootNs = e.prefixNs;
+      else return std::nullopt;  // a prefix declared elsewhere: let pugixml resolve it
+    }
+    if (depth == 1 && local == "Request") ++f.requests;
+    if (selfClosing) {
+      if (depth == 0) rootDone = true;
+      continue;
+    }
+    stack[depth++] = e;
+    // A leaf of interest in the (first) Request: read its text here, up to its end tag.
+    if (depth == 3) {
+      std::string_view parent = stack[1].name;
+      if (auto c = parent.find(':'); c != std::string_view::npos) parent.remove_prefix(c + 1);
+      int which = local == "EMailAddress" ? 0 : local == "LegacyDN" ? 1 : local == "AcceptableResponseSchema" ? 2 : -1;
+      if (parent == "Request" && which >= 0) {
+        std::size_t end = b.find('<', i);
+        if (end == std::string_view::npos) return std::nullopt;
+        std::string_view value = b.substr(i, end - i);
+        if (value.find('&') != std::string_view::npos) return std::nullopt;
+        // The first of each counts (with more than one Request the request is refused anyway).
+        if (!seen[which]) {
+          seen[which] = true;
+          (which == 0 ? f.address : which == 1 ? f.legacyDn : f.schema) = std::string(value);
+        }
+      }
+    }
+  }
+  return decide(f);
+}
+
+PoxRequest parsePoxRequest(std::string_view body) {
+  if (auto fast = parsePoxRequestFast(body)) return *fast;
+  return parsePoxRequestTree(body);
+}
+
+PoxRequest parsePoxRequestTree(std::string_view body) {
+  PoxRequest r;
+  r.error = PoxError::InvalidRequest;
+  pugi::xml_document doc;
+  if (!xml::load(doc, body)) return r;  // not XML, or it declares a DOCTYPE
+  auto root = doc.document_element();
+  if (!root) return r;
+  PoxFields f;
+  std::string rootName(localName(root.name()));
+  f.rootName = rootName;
+  f.rootNs = namespaceOf(root);
+  pugi::xml_node request;
+  for (auto c : root.children())
+    if (c.type() == pugi::node_element && localName(c.name()) == "Request") {
+      request = c;
+      ++f.requests;
+    }
+  f.address = child(request, "EMailAddress").text().get();
+  f.legacyDn = child(request, "LegacyDN").text().get();
+  f.schema = child(request, "AcceptableResponseSchema").text().get();
+  return decide(f);
 }
 
 std::string errorTime(std::chrono::system_clock::time_point now) {

@@ -2,6 +2,7 @@
 // The POX wire format (MS-OXDSCLI for Outlook, MS-ASCMD for ActiveSync "mobilesync"): parse a
 // request body into a Query; render an Answer, or a protocol error, as the response body.
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,10 @@ struct PoxRequest {
 
 // Never expands DTDs or entities; a document that declares any is an invalid request.
 PoxRequest parsePoxRequest(std::string_view body);
+// The one-pass reading parsePoxRequest tries first; nullopt for anything it leaves to pugixml.
+std::optional<PoxRequest> parsePoxRequestFast(std::string_view body);
+// The reading with pugixml, for everything else (and for the test that compares the two).
+PoxRequest parsePoxRequestTree(std::string_view body);
 
 // What a response needs from outside the core: the time of day and an id, as Exchange writes them.
 struct ErrorStamp {
