@@ -5,6 +5,7 @@
 
 #include "model/organization.hpp"
 #include "model/schema.hpp"
+#include "protocol/pox.hpp"
 
 using namespace autodisc::model;
 
@@ -42,5 +43,22 @@ void BM_RecipientByAddress(benchmark::State& state) {
 BENCHMARK(BM_RecipientByAddress)->Arg(10)->Arg(1000)->Arg(100000)->Arg(1000000);
 
 }  // namespace
+
+// Reading an Outlook POX request as clients send it: the one-pass reading, and pugixml's.
+const std::string kPoxBody =
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/"
+    "autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>user50000@contoso.com</EMailAddress>"
+    "<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+    "</AcceptableResponseSchema></Request></Autodiscover>";
+
+void BM_ParsePox(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(autodisc::protocol::parsePoxRequest(kPoxBody));
+}
+BENCHMARK(BM_ParsePox);
+
+void BM_ParsePoxTree(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(autodisc::protocol::parsePoxRequestTree(kPoxBody));
+}
+BENCHMARK(BM_ParsePoxTree);
 
 BENCHMARK_MAIN();

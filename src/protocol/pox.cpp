@@ -120,7 +120,7 @@ namespace {
 struct PoxFields {
   std::string_view rootName, rootNs;  // local name and namespace of the document element
   int requests = 0;                   // Request children of the root
-  std::string address, legacyDn, schema;
+  std::string_view address, legacyDn, schema;  // views of the body, or of pugixml's document
 };
 
 PoxRequest decide(const PoxFields& f) {
@@ -151,12 +151,18 @@ PoxRequest decide(const PoxFields& f) {
   return r;
 }
 
-bool nameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-         c == '.' || c == ':';
-}
+// Which bytes may be in a name, as a table: the reading looks at every byte of every name.
+constexpr std::array<bool, 256> kNameChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (char c : {'_', '-', '.', ':'}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+inline bool nameChar(char c) { return kNameChars[static_cast<unsigned char>(c)]; }
 bool nameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+inline bool space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 }  // namespace
 
@@ -190,12 +196,15 @@ std::optional<PoxRequest> parsePoxRequestFast(std::string_view b) {
   for (;;) {
     // Text up to the next '<': only whitespace, except directly in a leaf element.
     std::size_t textStart = i;
-    while (i < b.size() && b[i] != '<') {
-      if (b[i] == '&') return std::nullopt;
-      ++i;
-    }
+    i = std::min(b.find('<', i), b.size());
     std::string_view text = b.substr(textStart, i - textStart);
-    bool blank = autodisc::text::trim(text).empty();
+    if (text.find('&') != std::string_view::npos) return std::nullopt;
+    bool blank = true;
+    for (char c : text)
+      if (!space(c)) {
+        blank = false;
+        break;
+      }
     if (i >= b.size()) {
       if (!rootDone || depth != 0 || !blank) return std::nullopt;
       break;
@@ -295,7 +304,7 @@ std::optional<PoxRequest> parsePoxRequestFast(std::string_view b) {
         // The first of each counts (with more than one Request the request is refused anyway).
         if (!seen[which]) {
           seen[which] = true;
-          (which == 0 ? f.address : which == 1 ? f.legacyDn : f.schema) = std::string(value);
+          (which == 0 ? f.address : which == 1 ? f.legacyDn : f.schema) = value;
         }
       }
     }
