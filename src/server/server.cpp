@@ -277,6 +277,10 @@ class Service {
   }
   Metrics& metrics() { return metrics_; }
   AccessLog& log() { return log_; }
+  // Password hashes queued or running on the hashing pool; past kMaxPendingHashes a login that
+  // needs one is refused at once (401), so that a flood of logins cannot queue without bound.
+  static constexpr int kMaxPendingHashes = 256;
+  std::atomic<int> pendingHashes{0};
   std::atomic<bool> draining{false};
 
   // What EWS clients probe for (an unauthenticated GET of autodiscover.xml) before they try SOAP.
@@ -790,9 +794,18 @@ net::awaitable<bool> exchange(Stream& stream, Connection& c, Kind kind) {
         Service::endpointOf(c.req.target) != Service::Endpoint::None) {
       auto pinned = c.worker.view.org;  // what the check's recipient belongs to, kept while hashing
       check = svc.prepareAuth(c.req, *pinned, c.client);
+      if (check.needsHash && !check.challenge && svc.pendingHashes.load() >= Service::kMaxPendingHashes) {
+        svc.metrics().throttled++;
+        check.challenge = true;
+      }
       if (check.needsHash && !check.challenge) {
         // The hash runs on the hashing pool; this connection's thread serves others meanwhile.
         std::string hash(check.hash);
+        svc.pendingHashes++;
+        struct Done {
+          std::atomic<int>& n;
+          ~Done() { n--; }
+        } done{svc.pendingHashes};
         check.hashOk = co_await net::co_spawn(*c.worker.hashing, verifyOnPool(hash, check.password), net::use_awaitable);
         if (c.worker.view.org != pinned) {
           // The snapshot moved on meanwhile (another connection of this worker took the new one):
