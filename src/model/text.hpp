@@ -15,6 +15,8 @@ bool iendsWith(std::string_view s, std::string_view suffix);
 // FNV-1a over the ASCII-lower-cased bytes: equal for strings that iequals() calls equal.
 std::uint64_t ihash(std::string_view s);
 std::string_view trim(std::string_view s);
+// The text of a JSON string without its quotes: \" \\ \n \r \t escaped, other control characters as \u00XX.
+std::string jsonEscape(std::string_view s);
 std::vector<std::string_view> split(std::string_view s, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 

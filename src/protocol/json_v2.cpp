@@ -61,28 +61,7 @@ std::string percentEncode(std::string_view s) {
   return out;
 }
 
-std::string jsonString(std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string jsonString(std::string_view s) { return "\"" + text::jsonEscape(s) + "\""; }
 
 bool isJsonPath(std::string_view target) {
   auto path = target.substr(0, target.find('?'));

@@ -131,6 +131,19 @@ struct SettingError {
   std::string_view code, message, name;  // the name as asked for: it lives as long as the request
 };
 
+// The UserSettingErrors or DomainSettingErrors element: empty, or one error element each.
+void settingErrors(XmlWriter& w, std::string_view list, std::string_view item, const std::vector<SettingError>& errors) {
+  if (errors.empty()) return w.empty(list);
+  w.open(list);
+  for (auto& e : errors) {
+    w.open(item);
+    errorPair(w, e.code, e.message);
+    w.leaf("SettingName", e.name);
+    w.close(item);
+  }
+  w.close(list);
+}
+
 std::string_view statusCode(SettingStatus s) {
   return s == SettingStatus::InvalidSetting ? "InvalidSetting" : "SettingIsNotAvailable";
 }
@@ -168,18 +181,7 @@ void settingsPart(XmlWriter& w, const autodiscover::Answer& a, const SoapRequest
     if (found.status == SettingStatus::Value) values.push_back(std::move(found.setting));
     else errors.push_back({statusCode(found.status), statusMessage(found.status), name});
   }
-  if (errors.empty()) {
-    w.empty("UserSettingErrors");
-  } else {
-    w.open("UserSettingErrors");
-    for (auto& e : errors) {
-      w.open("UserSettingError");
-      errorPair(w, e.code, e.message);
-      w.leaf("SettingName", e.name);
-      w.close("UserSettingError");
-    }
-    w.close("UserSettingErrors");
-  }
+  settingErrors(w, "UserSettingErrors", "UserSettingError", errors);
   if (values.empty()) {
     w.empty("UserSettings");
   } else {
@@ -297,18 +299,7 @@ SoapResponse getDomainSettings(const model::Organization& org, const SoapRequest
         else
           values.emplace_back(name, value);
       }
-      if (errors.empty()) {
-        w.empty("DomainSettingErrors");
-      } else {
-        w.open("DomainSettingErrors");
-        for (auto& e : errors) {
-          w.open("DomainSettingError");
-          errorPair(w, e.code, e.message);
-          w.leaf("SettingName", e.name);
-          w.close("DomainSettingError");
-        }
-        w.close("DomainSettingErrors");
-      }
+      settingErrors(w, "DomainSettingErrors", "DomainSettingError", errors);
       if (values.empty()) {
         w.empty("DomainSettings");
       } else {

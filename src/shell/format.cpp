@@ -95,28 +95,7 @@ bool wildcardMatch(std::string_view p, std::string_view t) {
   return pi == p.size();
 }
 
-std::string jsonEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char hex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[(c >> 4) & 0xf];
-          out += hex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
+std::string jsonEscape(std::string_view s) { return text::jsonEscape(s); }
 
 PropertyList viewProperties(const model::Organization& org, const PipeObject& item) {
   if (auto* rec = std::get_if<Record>(&item.item)) {
