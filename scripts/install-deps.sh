@@ -8,6 +8,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libedit-dev libfmt-dev libcli11-dev libpugixml-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libssl-dev openssl curl libsodium-dev python3-exchangelib libtomlplusplus-dev
+  libcurl4-openssl-dev libc-ares-dev dnsmasq-base
 )
 
 missing=()

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/repl.hpp"
+#include "client/test_command.hpp"
 #include "server/config.hpp"
 #include "server/server.hpp"
 #include "shell/help.hpp"
@@ -121,11 +122,46 @@ int main(int argc, char** argv) {
                          "clients outside are not told internal host names. Default: every client is internal"),
        [&](auto& o) { o.internalNetworks = flags.internalNetworks; });
 
+  auto* test = app.add_subcommand(
+      "test",
+      "Discover EMAIL's settings the way Outlook does (spec 6.2: the last known good URL, https://<domain>,\n"
+      "https://autodiscover.<domain>, the plain-HTTP redirect, DNS SRV; redirects validated and capped at 10)\n"
+      "and show each step: DNS, the connection, TLS and the certificate (and whether it covers the host),\n"
+      "the HTTP status and the time taken; then the settings found.\n"
+      "The password comes from --password-file or AUTODISC_PASSWORD, or a prompt on a terminal; never\n"
+      "from the command line, and it is never printed. Without one, requests go without credentials.\n"
+      "Exit status: 0 found, 1 found with warnings (e.g. from a host outside the domain), 2 not found,\n"
+      "64 usage error.");
+  autodisc::client::TestOptions testOpts;
+  std::string passwordFile;
+  std::vector<std::string> resolveList;
+  test->add_option("email", testOpts.email, "the address to discover")->required();
+  test->add_option("--protocol", testOpts.protocol, "pox (Outlook, default) or mobilesync")
+      ->check(CLI::IsMember({"pox", "mobilesync"}));
+  std::string logon;
+  test->add_option("--user", logon, "the logon name for Basic authentication (default: the address)");
+  test->add_option("--password-file", passwordFile, "a file whose first line is the password");
+  test->add_option("--ca", testOpts.http.caFile, "trust these CA certificates (PEM) instead of the system's");
+  test->add_option("--resolve", resolveList, "HOST:PORT:ADDR, as curl has it (repeatable)");
+  test->add_option("--dns", testOpts.dns.server, "ask this DNS server (ADDR:PORT) instead of the system's");
+  test->add_option("--https-port", testOpts.http.httpsPort, "connect here for port 443 (labs, tests)");
+  test->add_option("--http-port", testOpts.http.httpPort, "connect here for port 80");
+  test->add_option("--last-known-good", testOpts.lastKnownGood, "an Autodiscover URL that worked before: tried first");
+  test->add_option("--timeout", testOpts.http.timeoutMs, "milliseconds for each request (default 10000)");
+  test->add_flag("--json", testOpts.json, "print one JSON report instead of text");
+
   auto* docs = app.add_subcommand("docs", "Print generated reference documentation (docs/cmdlets.md).");
   docs->add_subcommand("cmdlets", "Every cmdlet with its parameters and an example, as Markdown.");
   docs->require_subcommand(1);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    // `autodisc test` documents its exit statuses: a bad command line is 64 (EX_USAGE).
+    if (rc != 0 && argc > 1 && std::string_view(argv[1]) == "test") return autodisc::client::kUsage;
+    return rc;
+  }
   if (shell->parsed()) return runShell(storeUri, command, scriptFile);
   if (serve->parsed()) {
     // The file first, then every flag given: at start and again on SIGHUP.
@@ -153,6 +189,30 @@ int main(int argc, char** argv) {
       return 0;
     }
     return autodisc::server::serve(opts, configure);
+  }
+  if (test->parsed()) {
+    testOpts.http.resolve = resolveList;
+    testOpts.http.user = logon.empty() ? testOpts.email : logon;
+    std::string password;
+    if (!passwordFile.empty()) {
+      std::ifstream f(passwordFile);
+      if (!f) {
+        std::cerr << "autodisc test: cannot read --password-file " << passwordFile << '\n';
+        return autodisc::client::kUsage;
+      }
+      std::getline(f, password);
+    } else if (const char* fromEnv = std::getenv("AUTODISC_PASSWORD")) {
+      password = fromEnv;
+    } else if (isatty(0)) {
+      if (const char* typed = getpass(("Password for " + testOpts.email + " (empty: none): ").c_str())) password = typed;
+    }
+    if (password.empty()) testOpts.http.user.clear();
+    testOpts.http.password = password;
+    if (testOpts.email.find('@') == std::string::npos) {
+      std::cerr << "autodisc test: '" << testOpts.email << "' is not an e-mail address\n";
+      return autodisc::client::kUsage;
+    }
+    return autodisc::client::runTest(testOpts, std::cout);
   }
   if (docs->parsed()) {
     std::cout << autodisc::shell::cmdletReferenceMarkdown();

@@ -1,6 +1,7 @@
 #include "protocol/pox.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <array>
 #include <optional>
@@ -338,6 +339,86 @@ PoxRequest parsePoxRequestTree(std::string_view body) {
   f.legacyDn = child(request, "LegacyDN").text().get();
   f.schema = child(request, "AcceptableResponseSchema").text().get();
   return decide(f);
+}
+
+PoxResponse parsePoxResponse(std::string_view body) {
+  PoxResponse r;
+  pugi::xml_document doc;
+  if (!xml::load(doc, body)) return r;
+  auto root = doc.document_element();
+  if (!root || localName(root.name()) != "Autodiscover") return r;
+  auto response = child(root, "Response");
+  if (!response) return r;
+  auto text = [](pugi::xml_node n) { return std::string(autodisc::text::trim(n.text().get())); };
+  if (auto error = child(response, "Error")) {
+    r.kind = PoxResponse::Kind::Error;
+    r.errorCode = text(child(error, "ErrorCode"));
+    r.message = text(child(error, "Message"));
+    return r;
+  }
+  if (auto user = child(response, "User")) {
+    r.displayName = text(child(user, "DisplayName"));
+    r.smtpAddress = text(child(user, "AutoDiscoverSMTPAddress"));
+    if (r.smtpAddress.empty()) r.smtpAddress = text(child(user, "EMailAddress"));
+  }
+  // MobileSync: Action/Settings/Server, Action/Redirect, Action/Error.
+  if (auto action = child(response, "Action")) {
+    if (auto redirect = child(action, "Redirect")) {
+      r.kind = PoxResponse::Kind::RedirectAddr;
+      r.target = text(redirect);
+    } else if (auto error = child(action, "Error")) {
+      r.kind = PoxResponse::Kind::Error;
+      r.errorCode = text(child(error, "Status"));
+      r.message = text(child(error, "Message"));
+    } else if (auto settings = child(action, "Settings")) {
+      r.kind = PoxResponse::Kind::Settings;
+      for (auto server : settings.children())
+        if (server.type() == pugi::node_element && localName(server.name()) == "Server")
+          r.blocks.push_back({text(child(server, "Type")), {{"Url", text(child(server, "Url"))}}});
+    }
+    return r;
+  }
+  auto account = child(response, "Account");
+  if (!account) return r;
+  std::string action = text(child(account, "Action"));
+  if (action == "redirectAddr") {
+    r.kind = PoxResponse::Kind::RedirectAddr;
+    r.target = text(child(account, "RedirectAddr"));
+    return r;
+  }
+  if (action == "redirectUrl") {
+    r.kind = PoxResponse::Kind::RedirectUrl;
+    r.target = text(child(account, "RedirectUrl"));
+    return r;
+  }
+  if (action != "settings") return r;
+  r.kind = PoxResponse::Kind::Settings;
+  int ttl = -1;
+  for (auto protocol : account.children()) {
+    if (protocol.type() != pugi::node_element || localName(protocol.name()) != "Protocol") continue;
+    PoxResponse::Block b;
+    b.type = text(child(protocol, "Type"));
+    if (b.type.empty()) b.type = protocol.attribute("Type").value();
+    for (auto v : protocol.children()) {
+      if (v.type() != pugi::node_element) continue;
+      std::string name(localName(v.name()));
+      if (name == "Type") continue;
+      if (name == "TTL") {
+        int t = std::atoi(text(v).c_str());
+        if (ttl < 0 || t < ttl) ttl = t;
+      }
+      if (name == "Internal" || name == "External" || name == "MailStore" || name == "AddressBook") {
+        for (auto w : v.children())
+          if (w.type() == pugi::node_element && localName(w.name()) != "Protocol")
+            b.values.emplace_back(name + "/" + std::string(localName(w.name())), text(w));
+        continue;
+      }
+      b.values.emplace_back(name, text(v));
+    }
+    r.blocks.push_back(std::move(b));
+  }
+  if (ttl >= 0) r.ttlHours = ttl;
+  return r;
 }
 
 std::string errorTime(std::chrono::system_clock::time_point now) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "autodiscover/resolve.hpp"
 #include "protocol/xml_writer.hpp"
@@ -60,5 +61,21 @@ void renderPoxSettingsStart(std::string& out, std::string_view displayName, std:
 void renderPoxAccountSettings(const autodiscover::Answer& a, std::string& out);
 void renderPoxSettingsEnd(std::string& out);
 
+
+// A POX answer as a client reads it (Outlook or MobileSync schema).
+struct PoxResponse {
+  enum class Kind { Settings, RedirectAddr, RedirectUrl, Error, NotAutodiscover } kind = Kind::NotAutodiscover;
+  std::string target;               // RedirectAddr's address or RedirectUrl's URL
+  std::string errorCode, message;   // an error answer
+  std::string displayName, smtpAddress;
+  struct Block {
+    std::string type;               // EXCH, EXPR, WEB, EXHTTP, mapiHttp, MobileSync
+    std::vector<std::pair<std::string, std::string>> values;  // Server, EwsUrl, ... in document order
+  };
+  std::vector<Block> blocks;
+  int ttlHours = 1;                 // the smallest TTL given (default 1 hour)
+};
+// Reads an answer (no DTDs); NotAutodiscover when the body is not one.
+PoxResponse parsePoxResponse(std::string_view body);
 
 }  // namespace autodisc::protocol

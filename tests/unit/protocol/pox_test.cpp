@@ -283,4 +283,28 @@ TEST_F(TestVectors, TV1cExHttpBlocksOnlyWhenAskedFor) {
   EXPECT_NE(body.find("<EwsUrl>https://mail.int.contoso.com/EWS/Exchange.asmx</EwsUrl>", first), std::string::npos);
 }
 
+// What the service writes, a client reads back: the blocks, the redirects and the errors.
+TEST_F(TestVectors, AClientReadsTheAnswersBack) {
+  auto settings = protocol::parsePoxResponse(answer(outlookRequest("alice@contoso.com")));
+  EXPECT_EQ(settings.kind, protocol::PoxResponse::Kind::Settings);
+  EXPECT_EQ(settings.smtpAddress, "alice@contoso.com");
+  ASSERT_GE(settings.blocks.size(), 3u);
+  EXPECT_EQ(settings.blocks[0].type, "EXCH");
+  EXPECT_EQ(settings.blocks[1].type, "EXPR");
+  bool ews = false;
+  for (auto& [k, v] : settings.blocks[1].values) ews |= k == "EwsUrl" && v == "https://mail.contoso.com/EWS/Exchange.asmx";
+  EXPECT_TRUE(ews);
+  auto redirect = protocol::parsePoxResponse(answer(outlookRequest("bob@contoso.com")));
+  EXPECT_EQ(redirect.kind, protocol::PoxResponse::Kind::RedirectAddr);
+  EXPECT_EQ(redirect.target, "bob@fabrikam.com");
+  auto error = protocol::parsePoxResponse(answer(outlookRequest("nobody@contoso.com")));
+  EXPECT_EQ(error.kind, protocol::PoxResponse::Kind::Error);
+  EXPECT_EQ(error.errorCode, "500");
+  auto mobile = protocol::parsePoxResponse(answer(mobileRequest("alice@contoso.com")));
+  EXPECT_EQ(mobile.kind, protocol::PoxResponse::Kind::Settings);
+  ASSERT_EQ(mobile.blocks.size(), 1u);
+  EXPECT_EQ(mobile.blocks[0].type, "MobileSync");
+  EXPECT_EQ(protocol::parsePoxResponse("<html>no</html>").kind, protocol::PoxResponse::Kind::NotAutodiscover);
+}
+
 }  // namespace

@@ -1,0 +1,211 @@
+#include "client/test_command.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+#include "discovery/planner.hpp"
+#include "model/text.hpp"
+#include "protocol/json_v2.hpp"
+#include "protocol/pox.hpp"
+
+namespace autodisc::client {
+
+using discovery::Planner;
+using discovery::PostResult;
+using discovery::StepKind;
+
+namespace {
+
+constexpr std::string_view kOutlookRequestNs = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006";
+constexpr std::string_view kOutlookResponseNs = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a";
+constexpr std::string_view kMobileRequestNs = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006";
+constexpr std::string_view kMobileResponseNs = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006";
+
+std::string requestBody(const std::string& address, bool mobile) {
+  return "<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"" +
+         std::string(mobile ? kMobileRequestNs : kOutlookRequestNs) + "\"><Request><EMailAddress>" +
+         protocol::xmlEscape(address) + "</EMailAddress><AcceptableResponseSchema>" +
+         std::string(mobile ? kMobileResponseNs : kOutlookResponseNs) + "</AcceptableResponseSchema></Request></Autodiscover>";
+}
+
+std::string ms(double seconds) { return std::to_string(static_cast<long>(seconds * 1000 + 0.5)) + " ms"; }
+
+// One step of the report, as text lines and as a JSON object.
+struct Report {
+  std::vector<std::string> lines;
+  std::vector<std::string> json;
+  std::vector<std::string> warnings;
+};
+
+std::string jsonField(std::string_view name, std::string_view value) {
+  return protocol::jsonString(name) + ":" + protocol::jsonString(value);
+}
+
+// The DNS names a connection goes to, from --dns where given (curl then connects to those addresses).
+HttpOptions withDns(const HttpOptions& base, const DnsOptions& dns, const std::string& url, Report& report,
+                    std::string& jsonDns) {
+  HttpOptions o = base;
+  std::string host = discovery::hostOf(url);
+  bool https = text::istartsWith(url, "https://");
+  for (auto& r : base.resolve)
+    if (text::istartsWith(r, host + ":")) return o;  // --resolve wins
+  if (dns.server.empty()) return o;
+  auto answer = lookupAddresses(host, dns);
+  if (!answer.error.empty()) {
+    report.lines.push_back("    DNS " + host + ": " + answer.error);
+    jsonDns = jsonField("dnsError", answer.error);
+    return o;
+  }
+  report.lines.push_back("    DNS " + host + ": " + text::join(answer.addresses, ", "));
+  jsonDns = jsonField("dns", text::join(answer.addresses, ", "));
+  for (auto& a : answer.addresses) {
+    bool v6 = a.find(':') != std::string::npos;
+    o.resolve.push_back(host + ":" + (https ? "443" : "80") + ":" + (v6 ? "[" + a + "]" : a));
+  }
+  return o;
+}
+
+void describe(const HttpResult& r, const std::string& url, Report& report, std::string& json) {
+  std::string host = discovery::hostOf(url);
+  if (!r.address.empty()) report.lines.push_back("    connected to " + r.address + (r.tlsVersion.empty() ? "" : ", " + r.tlsVersion));
+  if (!r.certificate.subject.empty()) {
+    report.lines.push_back("    certificate: " + r.certificate.subject + "; names " + text::join(r.certificate.names, ", ") +
+                           "; issuer " + r.certificate.issuer + "; expires " + r.certificate.notAfter + "; " +
+                           (r.coversHost ? "covers " + host : "does NOT cover " + host));
+  }
+  if (!r.error.empty()) report.lines.push_back("    failed: " + r.error + " (" + ms(r.seconds) + ")");
+  else
+    report.lines.push_back("    HTTP " + std::to_string(r.status) +
+                           (r.wwwAuthenticate.empty() ? "" : " (" + r.wwwAuthenticate + ")") +
+                           (r.location.empty() ? "" : " Location: " + r.location) + " in " + ms(r.seconds));
+  json += "," + jsonField("address", r.address) + "," + jsonField("tls", r.tlsVersion) + "," +
+          jsonField("certificateNames", text::join(r.certificate.names, ", ")) + "," +
+          jsonField("certificateExpires", r.certificate.notAfter) + ",\"coversHost\":" + (r.coversHost ? "true" : "false") +
+          ",\"status\":" + std::to_string(r.status) + "," + jsonField("error", r.error) + ",\"seconds\":" +
+          std::to_string(r.seconds);
+}
+
+}  // namespace
+
+int runTest(const TestOptions& o, std::ostream& out) {
+  bool mobile = o.protocol == "mobilesync";
+  discovery::PlannerOptions po;
+  po.email = o.email;
+  po.cachedUrl = o.lastKnownGood;
+  Planner planner(po);
+  Report report;
+  protocol::PoxResponse found;
+  discovery::Step last;
+  for (int guard = 0; guard < 100; ++guard) {
+    auto step = planner.next();
+    last = step;
+    if (step.kind == StepKind::Done || step.kind == StepKind::GiveUp) break;
+    std::string json = "{" + jsonField("step", step.why);
+    switch (step.kind) {
+      case StepKind::Post: {
+        report.lines.push_back("POST " + step.url + "  [" + std::string(discovery::sourceName(step.source)) + ", for " +
+                               step.address + "]");
+        if (step.crossDomain) {
+          report.lines.push_back("    note: " + discovery::hostOf(step.url) + " is outside the address's domain; Outlook asks the user first");
+        }
+        std::string dnsJson;
+        auto http = withDns(o.http, o.dns, step.url, report, dnsJson);
+        auto r = httpRequest("POST", step.url, requestBody(step.address, mobile), "text/xml; charset=utf-8", http, true);
+        describe(r, step.url, report, json);
+        if (!dnsJson.empty()) json += "," + dnsJson;
+        PostResult pr;
+        pr.transportError = r.error;
+        pr.status = r.status;
+        pr.location = r.location;
+        if (r.error.empty() && r.status == 200) {
+          auto answer = protocol::parsePoxResponse(r.body);
+          using K = protocol::PoxResponse::Kind;
+          switch (answer.kind) {
+            case K::Settings: pr.action = PostResult::Action::Settings; found = answer; break;
+            case K::RedirectAddr: pr.action = PostResult::Action::RedirectAddr; pr.target = answer.target; break;
+            case K::RedirectUrl: pr.action = PostResult::Action::RedirectUrl; pr.target = answer.target; break;
+            case K::Error: pr.action = PostResult::Action::Error; pr.error = answer.errorCode + " " + answer.message; break;
+            case K::NotAutodiscover: pr.action = PostResult::Action::None; break;
+          }
+          if (answer.kind == K::RedirectAddr || answer.kind == K::RedirectUrl)
+            report.lines.push_back("    answer: redirect to " + answer.target);
+          if (answer.kind == K::Error) report.lines.push_back("    answer: error " + answer.errorCode + " " + answer.message);
+          if (answer.kind == K::NotAutodiscover) report.lines.push_back("    answer: not an Autodiscover answer");
+        }
+        planner.posted(pr);
+        break;
+      }
+      case StepKind::RedirectProbe: {
+        report.lines.push_back("GET " + step.url + "  [the HTTP redirect method, no credentials]");
+        std::string dnsJson;
+        auto http = withDns(o.http, o.dns, step.url, report, dnsJson);
+        auto r = httpRequest("GET", step.url, "", "", http, false);
+        describe(r, step.url, report, json);
+        planner.probed(discovery::ProbeResult{r.error, static_cast<int>(r.status), r.location});
+        break;
+      }
+      case StepKind::SrvLookup: {
+        report.lines.push_back("SRV " + step.name);
+        auto a = lookupSrv(step.name, o.dns);
+        if (!a.error.empty()) report.lines.push_back("    " + a.error);
+        for (auto& r : a.records)
+          report.lines.push_back("    " + std::to_string(r.priority) + " " + std::to_string(r.weight) + " " +
+                                 std::to_string(r.port) + " " + r.target);
+        json += "," + jsonField("error", a.error) + ",\"records\":" + std::to_string(a.records.size());
+        planner.srvFound(a.records, a.error);
+        break;
+      }
+      case StepKind::ScpLookup:  // not asked for: the planner is made without a directory
+        planner.scpFound({}, "no directory given");
+        break;
+      case StepKind::Done:
+      case StepKind::GiveUp: break;
+    }
+    report.json.push_back(json + "}");
+  }
+
+  bool ok = last.kind == StepKind::Done;
+  if (ok && last.crossDomain)
+    report.warnings.push_back("the settings came from " + discovery::hostOf(last.url) + ", outside " +
+                              std::string(domainOf(last.address)) + ": Outlook asks the user before it uses them");
+  int status = !ok ? kNotFound : report.warnings.empty() ? kFound : kFoundWithWarnings;
+
+  if (o.json) {
+    out << "{" << jsonField("email", o.email) << ",\"found\":" << (ok ? "true" : "false") << ","
+        << jsonField("url", ok ? last.url : "") << "," << jsonField("address", last.address) << ","
+        << jsonField("reason", ok ? "" : last.why) << ",\"redirects\":" << planner.redirects() << ",\"steps\":[";
+    for (std::size_t i = 0; i < report.json.size(); ++i) out << (i ? "," : "") << report.json[i];
+    out << "],\"settings\":[";
+    for (std::size_t i = 0; i < found.blocks.size(); ++i) {
+      out << (i ? "," : "") << "{" << jsonField("type", found.blocks[i].type);
+      for (auto& [k, v] : found.blocks[i].values) out << "," << jsonField(k, v);
+      out << "}";
+    }
+    out << "],\"warnings\":[";
+    for (std::size_t i = 0; i < report.warnings.size(); ++i) out << (i ? "," : "") << protocol::jsonString(report.warnings[i]);
+    out << "],\"exit\":" << status << "}\n";
+    return status;
+  }
+  out << "Autodiscover for " << o.email << "\n\n";
+  for (auto& l : report.lines) out << l << "\n";
+  out << "\n";
+  for (auto& l : planner.log()) out << "  " << l << "\n";
+  out << "\n";
+  if (!ok) {
+    out << "NOT FOUND: " << last.why << "\n";
+    return status;
+  }
+  out << "FOUND at " << last.url << " for " << last.address << " (" << planner.redirects() << " redirects)\n";
+  for (auto& b : found.blocks) {
+    out << "  " << b.type << "\n";
+    for (auto& [k, v] : b.values) out << "    " << k << ": " << v << "\n";
+  }
+  if (!found.blocks.empty() && !mobile)
+    out << "A client inside uses EXCH (and WEB Internal) where they are given; one outside uses EXPR (and WEB "
+           "External). TTL: "
+        << found.ttlHours << " hour(s) before Outlook asks again.\n";
+  for (auto& w : report.warnings) out << "WARNING: " << w << "\n";
+  return status;
+}
+
+}  // namespace autodisc::client

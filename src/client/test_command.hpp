@@ -1,0 +1,27 @@
+#pragma once
+// autodisc test EMAIL: discovery as Outlook does it, each step shown (DNS, connection, TLS and the
+// certificate, HTTP status, time), then the settings found and who would use which.
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "client/dns.hpp"
+#include "client/http.hpp"
+
+namespace autodisc::client {
+
+struct TestOptions {
+  std::string email;
+  std::string protocol = "pox";  // pox or mobilesync
+  HttpOptions http;              // CA file, --resolve, port mapping, credentials, timeout
+  DnsOptions dns;                // --dns
+  std::string lastKnownGood;     // a cached Autodiscover URL to try first
+  bool json = false;
+};
+
+// Exit statuses, as `autodisc test --help` documents them.
+enum TestExit { kFound = 0, kFoundWithWarnings = 1, kNotFound = 2, kUsage = 64 };
+
+int runTest(const TestOptions& o, std::ostream& out);
+
+}  // namespace autodisc::client

@@ -1,0 +1,197 @@
+// `autodisc test` against real processes on loopback: `autodisc serve` with certificates that cover
+// some names and not others, its plain-HTTP redirect listener, and a real DNS server (dnsmasq).
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "support/process.hpp"
+
+using namespace autodisc::testing;
+
+namespace {
+
+// A free loopback UDP port (for the DNS server), found by binding port 0.
+int freeUdpPort() {
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+class Discovery : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // The certificate covers mail.contoso.com and autodiscover.contoso.com, not contoso.com itself.
+    auto certs = runProcess({"/bin/bash", env("AUTODISC_SOURCE_DIR") + "/tests/data/certs/make-certs.sh", dir_.path(),
+                             "mail.contoso.com", "autodiscover.contoso.com"});
+    ASSERT_EQ(certs.exitCode, 0) << certs.err;
+    store_ = "sqlite:" + dir_.path() + "/org.db";
+    auto r = runProcess({env("AUTODISC_BIN"), "shell", "--store", store_, "-"},
+                        "New-AcceptedDomain -Name contoso.com -DomainName contoso.com\n"
+                        "New-AcceptedDomain -Name fabrikam.com -DomainName fabrikam.com\n"
+                        "New-ExchangeServer -Name EX1 -Fqdn ex1.int.contoso.com\n"
+                        "New-MailboxDatabase -Name DB1 -Server EX1\n"
+                        "New-Mailbox -Name 'Alice Example' -Alias alice -Password (ConvertTo-SecureString -String 'Secret-1' -AsPlainText -Force)\n"
+                        "New-MailUser -Name Bob -ExternalEmailAddress bob@fabrikam.com -PrimarySmtpAddress bob@contoso.com\n"
+                        "New-Mailbox -Name 'Bob at Fabrikam' -Alias bobf -PrimarySmtpAddress bob@fabrikam.com\n"
+                        "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl https://mail.contoso.com/EWS/Exchange.asmx\n"
+                        "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.contoso.com\n");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    password_ = dir_.path() + "/password";
+    std::ofstream(password_) << "Secret-1\n";
+    serve();
+  }
+  void TearDown() override {
+    for (pid_t p : pids_) {
+      kill(p, SIGKILL);
+      waitpid(p, nullptr, 0);
+    }
+  }
+  pid_t spawn(std::vector<std::string> args, const std::string& out) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      freopen(out.c_str(), "w", stdout);
+      freopen((out + ".err").c_str(), "w", stderr);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    pids_.push_back(pid);
+    return pid;
+  }
+  void serve() {
+    std::string out = dir_.path() + "/serve.out";
+    spawn({env("AUTODISC_BIN"), "serve", "--store", store_, "--https", "127.0.0.1:0", "--http", "127.0.0.1:0",
+           "--admin", "127.0.0.1:0", "--cert", dir_.path() + "/server.pem", "--key", dir_.path() + "/server.key",
+           "--auth", authMode(), "--threads", "1"},
+          out);
+    for (int i = 0; i < 200 && (httpsPort_.empty() || httpPort_.empty()); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::ifstream f(out);
+      std::string word, name, where;
+      while (f >> word >> name >> where) {
+        if (name == "https") httpsPort_ = where.substr(where.rfind(':') + 1);
+        if (name == "http") httpPort_ = where.substr(where.rfind(':') + 1);
+      }
+    }
+    ASSERT_FALSE(httpsPort_.empty());
+  }
+  // dnsmasq on a loopback port: all of contoso.com at 127.0.0.1, an SRV record for fabrikam.com
+  // pointing at mail.contoso.com; nothing else (fabrikam.com itself is refused).
+  std::string dns() {
+    int port = freeUdpPort();
+    spawn({"/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
+           "--listen-address=127.0.0.1", "--bind-interfaces", "--port=" + std::to_string(port), "--pid-file=",
+           "--address=/contoso.com/127.0.0.1", "--srv-host=_autodiscover._tcp.fabrikam.com,mail.contoso.com,443,0,100"},
+          dir_.path() + "/dnsmasq.out");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return "127.0.0.1:" + std::to_string(port);
+  }
+  ProcessResult test(std::vector<std::string> extra) {
+    std::vector<std::string> args = {env("AUTODISC_BIN"), "test", "--password-file", password_, "--ca",
+                                     dir_.path() + "/ca.pem", "--https-port", httpsPort_, "--http-port", httpPort_,
+                                     "--timeout", "3000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return runProcess(args, "", std::chrono::seconds(60));
+  }
+  virtual std::string authMode() const { return "anonymous"; }
+  TempDir dir_;
+  std::string store_, password_, httpsPort_, httpPort_;
+  std::vector<pid_t> pids_;
+};
+
+// The article's Figure 1 case in miniature: the domain root's certificate does not cover the name;
+// autodiscover.<domain> answers.
+TEST_F(Discovery, TheDomainRootFailsItsCertificateAndAutodiscoverDomainAnswers) {
+  auto r = test({"alice@contoso.com", "--resolve", "contoso.com:443:127.0.0.1", "--resolve",
+                 "autodiscover.contoso.com:443:127.0.0.1"});
+  EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("POST https://contoso.com/autodiscover/autodiscover.xml"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("does NOT cover contoso.com"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the certificate for mail.contoso.com, autodiscover.contoso.com does not cover contoso.com"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("TLSv1."), std::string::npos);
+  EXPECT_NE(r.out.find("FOUND at https://autodiscover.contoso.com/autodiscover/autodiscover.xml for alice@contoso.com"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("EwsUrl: https://mail.contoso.com/EWS/Exchange.asmx"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Secret-1"), std::string::npos) << "the password is never printed";
+
+  auto json = test({"alice@contoso.com", "--json", "--resolve", "contoso.com:443:127.0.0.1", "--resolve",
+                    "autodiscover.contoso.com:443:127.0.0.1"});
+  EXPECT_EQ(json.exitCode, 0);
+  EXPECT_NE(json.out.find("\"found\":true"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"url\":\"https://autodiscover.contoso.com/autodiscover/autodiscover.xml\""), std::string::npos);
+  EXPECT_NE(json.out.find("\"coversHost\":false"), std::string::npos);
+  EXPECT_EQ(json.out.find("Secret-1"), std::string::npos);
+}
+
+class DiscoveryBasic : public Discovery {
+ protected:
+  std::string authMode() const override { return "basic"; }
+};
+
+TEST_F(DiscoveryBasic, TheRightPasswordIsFoundAndAWrongOneIsNot) {
+  auto ok = test({"alice@contoso.com", "--resolve", "autodiscover.contoso.com:443:127.0.0.1", "--dns", dns()});
+  EXPECT_EQ(ok.exitCode, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("FOUND at https://autodiscover.contoso.com/autodiscover/autodiscover.xml"), std::string::npos) << ok.out;
+  // The logon name may differ from the address asked about.
+  auto asUser = test({"alice@contoso.com", "--user", "alice", "--resolve", "autodiscover.contoso.com:443:127.0.0.1",
+                      "--dns", dns()});
+  EXPECT_EQ(asUser.exitCode, 0) << asUser.out;
+  std::ofstream(password_) << "Wrong-2\n";
+  auto r = test({"alice@contoso.com", "--resolve", "autodiscover.contoso.com:443:127.0.0.1", "--dns", dns()});
+  EXPECT_EQ(r.exitCode, 2) << r.out << r.err;
+  EXPECT_EQ(r.out.find("Wrong-2"), std::string::npos);
+  EXPECT_NE(r.out.find("HTTP 401 (Basic realm=\"autodisc\")"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NOT FOUND"), std::string::npos);
+}
+
+// A mail user's address is redirected to another domain; that domain is found through a real DNS
+// server's SRV record, on a host outside it: found, with the warning Outlook would show.
+TEST_F(Discovery, RedirectAddrAcrossDomainsThenSrvThroughARealDnsServer) {
+  auto server = dns();
+  auto r = test({"bob@contoso.com", "--dns", server});
+  EXPECT_EQ(r.exitCode, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("DNS autodiscover.contoso.com: 127.0.0.1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("redirectAddr from https://autodiscover.contoso.com/autodiscover/autodiscover.xml: "
+                       "bob@contoso.com -> bob@fabrikam.com"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("SRV _autodiscover._tcp.fabrikam.com"), std::string::npos);
+  EXPECT_NE(r.out.find("0 100 443 mail.contoso.com"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FOUND at https://mail.contoso.com/autodiscover/autodiscover.xml for bob@fabrikam.com"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("WARNING: the settings came from mail.contoso.com, outside fabrikam.com"), std::string::npos);
+}
+
+// The plain-HTTP redirect method: autodiscover.<domain> on port 80 sends the client on.
+TEST_F(Discovery, TheHttpRedirectMethodLeadsToTheService) {
+  auto r = runProcess({env("AUTODISC_BIN"), "shell", "--store", store_, "-"},
+                      "New-AcceptedDomain -Name customer -DomainName customer.example -AutodiscoverRedirectUrl "
+                      "https://mail.contoso.com/Autodiscover/Autodiscover.xml\n"
+                      "New-Mailbox -Name Carol -Alias carol -PrimarySmtpAddress carol@customer.example\n");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // the service takes it within a second
+  auto t = test({"carol@customer.example", "--resolve", "autodiscover.customer.example:80:127.0.0.1", "--resolve",
+                 "mail.contoso.com:443:127.0.0.1", "--resolve", "customer.example:443:127.0.0.1", "--resolve",
+                 "autodiscover.customer.example:443:127.0.0.1", "--dns", dns()});
+  EXPECT_EQ(t.exitCode, 1) << t.out << t.err;
+  EXPECT_NE(t.out.find("GET http://autodiscover.customer.example/autodiscover/autodiscover.xml"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("HTTP 302 Location: https://mail.contoso.com/Autodiscover/Autodiscover.xml"), std::string::npos);
+  EXPECT_NE(t.out.find("FOUND at https://mail.contoso.com/Autodiscover/Autodiscover.xml for carol@customer.example"),
+            std::string::npos) << t.out;
+}
+
+}  // namespace
