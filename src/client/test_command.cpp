@@ -200,10 +200,27 @@ int runTest(const TestOptions& o, std::ostream& out) {
     out << "  " << b.type << "\n";
     for (auto& [k, v] : b.values) out << "    " << k << ": " << v << "\n";
   }
-  if (!found.blocks.empty() && !mobile)
-    out << "A client inside uses EXCH (and WEB Internal) where they are given; one outside uses EXPR (and WEB "
-           "External). TTL: "
-        << found.ttlHours << " hour(s) before Outlook asks again.\n";
+  if (!found.blocks.empty() && !mobile) {
+    // Which URLs a client would use (spec 6.8): inside, EXCH's where given (else EXPR's); outside, EXPR's.
+    auto value = [&](std::string_view type, std::string_view key) -> std::string {
+      for (auto& b : found.blocks)
+        if (b.type == type)
+          for (auto& [k, v] : b.values)
+            if (k == key && !v.empty()) return v;
+      return {};
+    };
+    auto either = [](std::string a, std::string b) { return a.empty() ? b : a; };
+    auto line = [&](std::string_view what, const std::string& inside, const std::string& outside) {
+      out << "  " << what << ": inside " << (inside.empty() ? "-" : inside) << "; outside "
+          << (outside.empty() ? "-" : outside) << "\n";
+    };
+    out << "Who uses what:\n";
+    line("EWS", either(value("EXCH", "EwsUrl"), value("EXPR", "EwsUrl")), value("EXPR", "EwsUrl"));
+    line("Outlook connects to", either(value("EXCH", "Server"), value("EXPR", "Server")), value("EXPR", "Server"));
+    line("OWA", value("WEB", "Internal/OWAUrl"), value("WEB", "External/OWAUrl"));
+    line("Offline address book", either(value("EXCH", "OABUrl"), value("EXPR", "OABUrl")), value("EXPR", "OABUrl"));
+    out << "TTL: " << found.ttlHours << " hour(s) before Outlook asks again.\n";
+  }
   for (auto& w : report.warnings) out << "WARNING: " << w << "\n";
   return status;
 }

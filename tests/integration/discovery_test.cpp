@@ -127,6 +127,14 @@ TEST_F(Discovery, TheDomainRootFailsItsCertificateAndAutodiscoverDomainAnswers) 
   EXPECT_NE(r.out.find("FOUND at https://autodiscover.contoso.com/autodiscover/autodiscover.xml for alice@contoso.com"),
             std::string::npos) << r.out;
   EXPECT_NE(r.out.find("EwsUrl: https://mail.contoso.com/EWS/Exchange.asmx"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  EWS: inside https://ex1.int.contoso.com/EWS/Exchange.asmx; outside https://mail.contoso.com/EWS/Exchange.asmx\n"),
+            std::string::npos) << r.out;
+  // Exchange 2019 (the default version): the personalised server name inside, Outlook Anywhere outside.
+  auto connects = r.out.find("  Outlook connects to: inside ");
+  ASSERT_NE(connects, std::string::npos) << r.out;
+  auto lineEnd = r.out.find('\n', connects);
+  auto line = r.out.substr(connects, lineEnd - connects);
+  EXPECT_NE(line.find("@contoso.com; outside mail.contoso.com"), std::string::npos) << line;
   EXPECT_EQ(r.out.find("Secret-1"), std::string::npos) << "the password is never printed";
 
   auto json = test({"alice@contoso.com", "--json", "--resolve", "contoso.com:443:127.0.0.1", "--resolve",
