@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
       "Discover EMAIL's settings the way Outlook does (spec 6.2: the last known good URL, https://<domain>,\n"
       "https://autodiscover.<domain>, the plain-HTTP redirect, DNS SRV; redirects validated and capped at 10)\n"
       "and show each step: DNS, the connection, TLS and the certificate (and whether it covers the host),\n"
-      "the HTTP status and the time taken; then the settings found.\n"
+      "the HTTP status and the time taken; then the settings found, which URLs a client inside and one\n"
+      "outside would use, and a check of each URL (DNS, TLS and the certificate's names, an answer).\n"
       "The password comes from --password-file or AUTODISC_PASSWORD, or a prompt on a terminal; never\n"
       "from the command line, and it is never printed. Without one, requests go without credentials.\n"
       "Exit status: 0 found, 1 found with warnings (e.g. from a host outside the domain), 2 not found,\n"
@@ -149,6 +150,8 @@ int main(int argc, char** argv) {
   test->add_option("--last-known-good", testOpts.lastKnownGood, "an Autodiscover URL that worked before: tried first");
   test->add_option("--timeout", testOpts.http.timeoutMs, "milliseconds for each request (default 10000)");
   test->add_flag("--json", testOpts.json, "print one JSON report instead of text");
+  bool noFollowUp = false;
+  test->add_flag("--no-follow-up", noFollowUp, "do not check each URL of the answer afterwards");
 
   auto* docs = app.add_subcommand("docs", "Print generated reference documentation (docs/cmdlets.md).");
   docs->add_subcommand("cmdlets", "Every cmdlet with its parameters and an example, as Markdown.");
@@ -192,6 +195,7 @@ int main(int argc, char** argv) {
   }
   if (test->parsed()) {
     testOpts.http.resolve = resolveList;
+    testOpts.followUp = !noFollowUp;
     testOpts.http.user = logon.empty() ? testOpts.email : logon;
     std::string password;
     if (!passwordFile.empty()) {

@@ -1,6 +1,7 @@
 #include "client/test_command.hpp"
 
 #include <cstdio>
+#include <set>
 #include <sstream>
 
 #include "discovery/planner.hpp"
@@ -165,6 +166,27 @@ int runTest(const TestOptions& o, std::ostream& out) {
   }
 
   bool ok = last.kind == StepKind::Done;
+
+  // The follow-up check of every URL the answer gives (spec: what a client will connect to next):
+  // DNS, TLS and the certificate's names, and whether the server answers at all (no credentials).
+  struct Check {
+    std::string what, url;
+    HttpResult result;
+  };
+  std::vector<Check> checks;
+  if (ok && o.followUp) {
+    std::set<std::string> seen;
+    for (auto& b : found.blocks)
+      for (auto& [k, v] : b.values) {
+        if (!text::istartsWith(v, "https://") && !text::istartsWith(v, "http://")) continue;
+        if (!seen.insert(text::toLower(v)).second) continue;
+        Report ignored;
+        std::string dnsJson;
+        auto http = withDns(o.http, o.dns, v, ignored, dnsJson);
+        bool activeSync = b.type == "MobileSync";
+        checks.push_back({b.type + " " + k, v, httpRequest(activeSync ? "OPTIONS" : "GET", v, "", "", http, false)});
+      }
+  }
   if (ok && last.crossDomain)
     report.warnings.push_back("the settings came from " + discovery::hostOf(last.url) + ", outside " +
                               std::string(domainOf(last.address)) + ": Outlook asks the user before it uses them");
@@ -180,6 +202,13 @@ int runTest(const TestOptions& o, std::ostream& out) {
       out << (i ? "," : "") << "{" << jsonField("type", found.blocks[i].type);
       for (auto& [k, v] : found.blocks[i].values) out << "," << jsonField(k, v);
       out << "}";
+    }
+    out << "],\"checks\":[";
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+      auto& c = checks[i];
+      out << (i ? "," : "") << "{" << jsonField("setting", c.what) << "," << jsonField("url", c.url) << ",\"status\":"
+          << c.result.status << "," << jsonField("error", c.result.error) << ",\"coversHost\":"
+          << (c.result.coversHost ? "true" : "false") << "}";
     }
     out << "],\"warnings\":[";
     for (std::size_t i = 0; i < report.warnings.size(); ++i) out << (i ? "," : "") << protocol::jsonString(report.warnings[i]);
@@ -220,6 +249,16 @@ int runTest(const TestOptions& o, std::ostream& out) {
     line("OWA", value("WEB", "Internal/OWAUrl"), value("WEB", "External/OWAUrl"));
     line("Offline address book", either(value("EXCH", "OABUrl"), value("EXPR", "OABUrl")), value("EXPR", "OABUrl"));
     out << "TTL: " << found.ttlHours << " hour(s) before Outlook asks again.\n";
+  }
+  if (!checks.empty()) out << "Checking each URL (no credentials):\n";
+  for (auto& c : checks) {
+    auto& r = c.result;
+    out << "  " << c.url << "  [" << c.what << "]\n    ";
+    if (!r.error.empty()) out << "failed: " << r.error;
+    else
+      out << "HTTP " << r.status << (r.certificate.names.empty() ? "" : ", certificate covers the host") << " ("
+          << ms(r.seconds) << ")";
+    out << "\n";
   }
   for (auto& w : report.warnings) out << "WARNING: " << w << "\n";
   return status;

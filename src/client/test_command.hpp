@@ -17,6 +17,7 @@ struct TestOptions {
   DnsOptions dns;                // --dns
   std::string lastKnownGood;     // a cached Autodiscover URL to try first
   bool json = false;
+  bool followUp = true;          // check every URL of the answer afterwards
 };
 
 // Exit statuses, as `autodisc test --help` documents them.

@@ -117,7 +117,8 @@ class Discovery : public ::testing::Test {
 // autodiscover.<domain> answers.
 TEST_F(Discovery, TheDomainRootFailsItsCertificateAndAutodiscoverDomainAnswers) {
   auto r = test({"alice@contoso.com", "--resolve", "contoso.com:443:127.0.0.1", "--resolve",
-                 "autodiscover.contoso.com:443:127.0.0.1"});
+                 "autodiscover.contoso.com:443:127.0.0.1", "--resolve", "mail.contoso.com:443:127.0.0.1", "--resolve",
+                 "ex1.int.contoso.com:443:127.0.0.2"});
   EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("POST https://contoso.com/autodiscover/autodiscover.xml"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("does NOT cover contoso.com"), std::string::npos) << r.out;
@@ -136,6 +137,11 @@ TEST_F(Discovery, TheDomainRootFailsItsCertificateAndAutodiscoverDomainAnswers) 
   auto line = r.out.substr(connects, lineEnd - connects);
   EXPECT_NE(line.find("@contoso.com; outside mail.contoso.com"), std::string::npos) << line;
   EXPECT_EQ(r.out.find("Secret-1"), std::string::npos) << "the password is never printed";
+  // The follow-up check: the external EWS URL answers over a certificate that covers it; the
+  // internal name cannot be reached from here (as from outside a split-DNS network).
+  EXPECT_NE(r.out.find("  https://mail.contoso.com/EWS/Exchange.asmx  [EXPR ASUrl]\n    HTTP 404, certificate covers the host"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  https://ex1.int.contoso.com/EWS/Exchange.asmx  [EXCH ASUrl]\n    failed: "), std::string::npos) << r.out;
 
   auto json = test({"alice@contoso.com", "--json", "--resolve", "contoso.com:443:127.0.0.1", "--resolve",
                     "autodiscover.contoso.com:443:127.0.0.1"});
