@@ -1,6 +1,7 @@
 #include "client/test_command.hpp"
 
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -42,9 +43,11 @@ std::string jsonField(std::string_view name, std::string_view value) {
   return protocol::jsonString(name) + ":" + protocol::jsonString(value);
 }
 
-// The DNS names a connection goes to, from --dns where given (curl then connects to those addresses).
-HttpOptions withDns(const HttpOptions& base, const DnsOptions& dns, const std::string& url, Report& report,
-                    std::string& jsonDns) {
+// The options for a connection to `url`: with --dns, to the addresses that server gives (and no
+// connection at all when it gives none: never the system's resolver behind its back). Null with the
+// DNS error in `dnsError` then.
+std::optional<HttpOptions> withDns(const HttpOptions& base, const DnsOptions& dns, const std::string& url, Report& report,
+                                   std::string& jsonDns, std::string& dnsError) {
   HttpOptions o = base;
   std::string host = discovery::hostOf(url);
   bool https = text::istartsWith(url, "https://");
@@ -55,7 +58,8 @@ HttpOptions withDns(const HttpOptions& base, const DnsOptions& dns, const std::s
   if (!answer.error.empty()) {
     report.lines.push_back("    DNS " + host + ": " + answer.error);
     jsonDns = jsonField("dnsError", answer.error);
-    return o;
+    dnsError = "DNS " + host + " (" + dns.server + "): " + answer.error;
+    return std::nullopt;
   }
   report.lines.push_back("    DNS " + host + ": " + text::join(answer.addresses, ", "));
   jsonDns = jsonField("dns", text::join(answer.addresses, ", "));
@@ -64,6 +68,20 @@ HttpOptions withDns(const HttpOptions& base, const DnsOptions& dns, const std::s
     o.resolve.push_back(host + ":" + (https ? "443" : "80") + ":" + (v6 ? "[" + a + "]" : a));
   }
   return o;
+}
+
+// A request through withDns: the DNS failure is the request's failure.
+HttpResult request(const std::string& method, const std::string& url, const std::string& body,
+                   const std::string& contentType, const TestOptions& o, bool credentials, Report& report,
+                   std::string& jsonDns) {
+  std::string dnsError;
+  auto http = withDns(o.http, o.dns, url, report, jsonDns, dnsError);
+  if (!http) {
+    HttpResult r;
+    r.error = dnsError;
+    return r;
+  }
+  return httpRequest(method, url, body, contentType, *http, credentials);
 }
 
 void describe(const HttpResult& r, const std::string& url, Report& report, std::string& json) {
@@ -110,8 +128,8 @@ int runTest(const TestOptions& o, std::ostream& out) {
           report.lines.push_back("    note: " + discovery::hostOf(step.url) + " is outside the address's domain; Outlook asks the user first");
         }
         std::string dnsJson;
-        auto http = withDns(o.http, o.dns, step.url, report, dnsJson);
-        auto r = httpRequest("POST", step.url, requestBody(step.address, mobile), "text/xml; charset=utf-8", http, true);
+        auto r = request("POST", step.url, requestBody(step.address, mobile), "text/xml; charset=utf-8", o, true, report,
+                         dnsJson);
         describe(r, step.url, report, json);
         if (!dnsJson.empty()) json += "," + dnsJson;
         PostResult pr;
@@ -139,8 +157,7 @@ int runTest(const TestOptions& o, std::ostream& out) {
       case StepKind::RedirectProbe: {
         report.lines.push_back("GET " + step.url + "  [the HTTP redirect method, no credentials]");
         std::string dnsJson;
-        auto http = withDns(o.http, o.dns, step.url, report, dnsJson);
-        auto r = httpRequest("GET", step.url, "", "", http, false);
+        auto r = request("GET", step.url, "", "", o, false, report, dnsJson);
         describe(r, step.url, report, json);
         planner.probed(discovery::ProbeResult{r.error, static_cast<int>(r.status), r.location});
         break;
@@ -182,9 +199,8 @@ int runTest(const TestOptions& o, std::ostream& out) {
         if (!seen.insert(text::toLower(v)).second) continue;
         Report ignored;
         std::string dnsJson;
-        auto http = withDns(o.http, o.dns, v, ignored, dnsJson);
         bool activeSync = b.type == "MobileSync";
-        checks.push_back({b.type + " " + k, v, httpRequest(activeSync ? "OPTIONS" : "GET", v, "", "", http, false)});
+        checks.push_back({b.type + " " + k, v, request(activeSync ? "OPTIONS" : "GET", v, "", "", o, false, ignored, dnsJson)});
       }
   }
   if (ok && last.crossDomain)
