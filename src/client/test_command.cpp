@@ -18,10 +18,10 @@ using discovery::StepKind;
 
 namespace {
 
-constexpr std::string_view kOutlookRequestNs = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006";
-constexpr std::string_view kOutlookResponseNs = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a";
-constexpr std::string_view kMobileRequestNs = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006";
-constexpr std::string_view kMobileResponseNs = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006";
+using protocol::kMobileRequestNs;
+using protocol::kMobileResponseNs;
+using protocol::kOutlookRequestNs;
+using protocol::kOutlookResponseNs;
 
 std::string requestBody(const std::string& address, bool mobile) {
   return "<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"" +
