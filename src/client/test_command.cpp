@@ -9,6 +9,7 @@
 #include "model/text.hpp"
 #include "protocol/json_v2.hpp"
 #include "protocol/pox.hpp"
+#include "protocol/soap.hpp"
 
 namespace autodisc::client {
 
@@ -17,6 +18,11 @@ using discovery::PostResult;
 using discovery::StepKind;
 
 namespace {
+
+// What `--protocol soap` asks for: what an EWS program needs to connect.
+const std::vector<std::string> kSoapSettings = {"UserDisplayName", "AutoDiscoverSMTPAddress", "InternalEwsUrl",
+                                                "ExternalEwsUrl", "EwsSupportedSchemas", "CasVersion",
+                                                "ExternalMailboxServer", "InternalWebClientUrls", "ExternalWebClientUrls"};
 
 using protocol::kMobileRequestNs;
 using protocol::kMobileResponseNs;
@@ -107,9 +113,10 @@ void describe(const HttpResult& r, const std::string& url, Report& report, std::
 }  // namespace
 
 int runTest(const TestOptions& o, std::ostream& out) {
-  bool mobile = o.protocol == "mobilesync";
+  bool mobile = o.protocol == "mobilesync", soap = o.protocol == "soap";
   discovery::PlannerOptions po;
   po.email = o.email;
+  po.soap = soap;
   po.cachedUrl = o.lastKnownGood;
   Planner planner(po);
   Report report;
@@ -128,15 +135,40 @@ int runTest(const TestOptions& o, std::ostream& out) {
           report.lines.push_back("    note: " + discovery::hostOf(step.url) + " is outside the address's domain; Outlook asks the user first");
         }
         std::string dnsJson;
-        auto r = request("POST", step.url, requestBody(step.address, mobile), "text/xml; charset=utf-8", o, true, report,
-                         dnsJson);
+        auto r = request("POST", step.url,
+                         soap ? protocol::getUserSettingsRequest(step.address, kSoapSettings, step.url)
+                              : requestBody(step.address, mobile),
+                         "text/xml; charset=utf-8", o, true, report, dnsJson);
         describe(r, step.url, report, json);
         if (!dnsJson.empty()) json += "," + dnsJson;
         PostResult pr;
         pr.transportError = r.error;
         pr.status = r.status;
         pr.location = r.location;
-        if (r.error.empty() && r.status == 200) {
+        if (soap && r.error.empty() && (r.status == 200 || r.status == 500)) {
+          auto answer = protocol::parseGetUserSettingsResponse(r.body);
+          pr.status = 200;
+          if (!answer.soap) {
+            pr.status = r.status;
+            pr.action = PostResult::Action::None;
+          } else if (!answer.fault.empty()) {
+            pr.action = PostResult::Action::Error;
+            pr.error = "SOAP fault: " + answer.fault;
+          } else if (answer.errorCode == "NoError") {
+            pr.action = PostResult::Action::Settings;
+            found = protocol::PoxResponse{};
+            found.kind = protocol::PoxResponse::Kind::Settings;
+            found.blocks.push_back({"GetUserSettings", answer.settings});
+          } else if (answer.errorCode == "RedirectAddress" || answer.errorCode == "RedirectUrl") {
+            pr.action = answer.errorCode == "RedirectAddress" ? PostResult::Action::RedirectAddr : PostResult::Action::RedirectUrl;
+            pr.target = answer.redirectTarget;
+            report.lines.push_back("    answer: " + answer.errorCode + " " + answer.redirectTarget);
+          } else {
+            pr.action = PostResult::Action::Error;
+            pr.error = answer.errorCode + " " + answer.errorMessage;
+            report.lines.push_back("    answer: " + pr.error);
+          }
+        } else if (r.error.empty() && r.status == 200) {
           auto answer = protocol::parsePoxResponse(r.body);
           using K = protocol::PoxResponse::Kind;
           switch (answer.kind) {
@@ -245,7 +277,7 @@ int runTest(const TestOptions& o, std::ostream& out) {
     out << "  " << b.type << "\n";
     for (auto& [k, v] : b.values) out << "    " << k << ": " << v << "\n";
   }
-  if (!found.blocks.empty() && !mobile) {
+  if (!found.blocks.empty() && !mobile && !soap) {
     // Which URLs a client would use (spec 6.8): inside, EXCH's where given (else EXPR's); outside, EXPR's.
     auto value = [&](std::string_view type, std::string_view key) -> std::string {
       for (auto& b : found.blocks)

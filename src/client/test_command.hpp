@@ -12,7 +12,7 @@ namespace autodisc::client {
 
 struct TestOptions {
   std::string email;
-  std::string protocol = "pox";  // pox or mobilesync
+  std::string protocol = "pox";  // pox, mobilesync or soap
   HttpOptions http;              // CA file, --resolve, port mapping, credentials, timeout
   DnsOptions dns;                // --dns
   std::string lastKnownGood;     // a cached Autodiscover URL to try first

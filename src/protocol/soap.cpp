@@ -479,6 +479,58 @@ SoapResponse answerSoap(const model::Organization& org, const SoapRequest& req, 
   return SoapResponse{500, renderSoapFault("The operation is not supported."), "fault"};
 }
 
+UserSettingsAnswer parseGetUserSettingsResponse(std::string_view body) {
+  UserSettingsAnswer a;
+  pugi::xml_document doc;
+  if (!xml::load(doc, body)) return a;
+  auto envelope = doc.document_element();
+  if (!envelope || xml::localName(envelope.name()) != "Envelope") return a;
+  auto soapBody = xml::child(envelope, "Body");
+  if (auto fault = xml::child(soapBody, "Fault")) {
+    a.soap = true;
+    a.fault = trimmed(xml::child(fault, "faultstring"));
+    return a;
+  }
+  auto message = xml::child(soapBody, "GetUserSettingsResponseMessage");
+  auto response = xml::child(message, "Response");
+  if (!response) return a;
+  a.soap = true;
+  a.errorCode = trimmed(xml::child(response, "ErrorCode"));
+  a.errorMessage = trimmed(xml::child(response, "ErrorMessage"));
+  if (a.errorCode != "NoError") return a;
+  auto user = xml::child(xml::child(response, "UserResponses"), "UserResponse");
+  if (!user) return a;
+  a.errorCode = trimmed(xml::child(user, "ErrorCode"));
+  a.errorMessage = trimmed(xml::child(user, "ErrorMessage"));
+  a.redirectTarget = trimmed(xml::child(user, "RedirectTarget"));
+  for (auto s : xml::child(user, "UserSettings").children()) {
+    if (s.type() != pugi::node_element) continue;
+    std::string name = trimmed(xml::child(s, "Name"));
+    if (auto value = xml::child(s, "Value")) {
+      a.settings.emplace_back(name, trimmed(value));
+      continue;
+    }
+    std::vector<std::string> urls;
+    for (auto u : xml::child(s, "WebClientUrls").children())
+      if (u.type() == pugi::node_element) urls.push_back(trimmed(xml::child(u, "Url")));
+    a.settings.emplace_back(name, text::join(urls, ", "));
+  }
+  return a;
+}
+
+std::string getUserSettingsRequest(std::string_view address, const std::vector<std::string>& settings,
+                                   std::string_view to) {
+  std::string r =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+      "xmlns:a=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\" xmlns:wsa=\"http://www.w3.org/2005/08/addressing\">"
+      "<soap:Header><a:RequestedServerVersion>Exchange2013</a:RequestedServerVersion><wsa:Action>" +
+      std::string(kActionPrefix) + "GetUserSettings</wsa:Action><wsa:To>" + xmlEscape(to) +
+      "</wsa:To></soap:Header><soap:Body><a:GetUserSettingsRequestMessage><a:Request><a:Users><a:User><a:Mailbox>" +
+      xmlEscape(address) + "</a:Mailbox></a:User></a:Users><a:RequestedSettings>";
+  for (auto& s : settings) r += "<a:Setting>" + xmlEscape(s) + "</a:Setting>";
+  return r + "</a:RequestedSettings></a:Request></a:GetUserSettingsRequestMessage></soap:Body></soap:Envelope>";
+}
+
 std::string renderSoapFault(std::string_view text) {
   std::string out;
   XmlWriter w(out);

@@ -88,6 +88,20 @@ SoapResponse soapResponseError(const SoapRequest& req, std::string_view code, st
 // A SOAP 1.1 fault (HTTP 500): faultcode s:Client, the text as faultstring.
 std::string renderSoapFault(std::string_view text);
 
+// A GetUserSettings answer as a client reads it, for its first user.
+struct UserSettingsAnswer {
+  bool soap = false;               // it was a SOAP envelope with a GetUserSettings response
+  std::string fault;               // a SOAP fault's text
+  std::string errorCode;           // the response's, else the user's: NoError, RedirectAddress, InvalidUser, ...
+  std::string errorMessage;
+  std::string redirectTarget;
+  std::vector<std::pair<std::string, std::string>> settings;  // name, value (URL collections: the URLs)
+};
+UserSettingsAnswer parseGetUserSettingsResponse(std::string_view body);
+// A GetUserSettings request for one address and the settings named.
+std::string getUserSettingsRequest(std::string_view address, const std::vector<std::string>& settings,
+                                   std::string_view to);
+
 // The version the organisation's newest Client Access Server runs, as ServerVersionInfo says it.
 ServerVersion answeringVersion(const model::Organization& org);
 

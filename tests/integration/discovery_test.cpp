@@ -191,6 +191,25 @@ TEST_F(Discovery, RedirectAddrAcrossDomainsThenSrvThroughARealDnsServer) {
   EXPECT_NE(r.out.find("WARNING: the settings came from mail.contoso.com, outside fabrikam.com"), std::string::npos);
 }
 
+// The same discovery for an EWS program: SOAP GetUserSettings at autodiscover.svc, RedirectAddress
+// followed across domains.
+TEST_F(Discovery, SoapDiscoveryFindsTheEwsUrlAndFollowsRedirectAddress) {
+  auto r = test({"alice@contoso.com", "--protocol", "soap", "--no-follow-up", "--resolve", "contoso.com:443:127.0.0.1",
+                 "--resolve", "autodiscover.contoso.com:443:127.0.0.1"});
+  EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("POST https://contoso.com/autodiscover/autodiscover.svc"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FOUND at https://autodiscover.contoso.com/autodiscover/autodiscover.svc for alice@contoso.com"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ExternalEwsUrl: https://mail.contoso.com/EWS/Exchange.asmx"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("UserDisplayName: Alice Example"), std::string::npos);
+
+  auto bob = test({"bob@contoso.com", "--protocol", "soap", "--no-follow-up", "--dns", dns()});
+  EXPECT_EQ(bob.exitCode, 1) << bob.out << bob.err;
+  EXPECT_NE(bob.out.find("answer: RedirectAddress bob@fabrikam.com"), std::string::npos) << bob.out;
+  EXPECT_NE(bob.out.find("FOUND at https://mail.contoso.com/autodiscover/autodiscover.svc for bob@fabrikam.com"),
+            std::string::npos) << bob.out;
+}
+
 // The plain-HTTP redirect method: autodiscover.<domain> on port 80 sends the client on.
 TEST_F(Discovery, TheHttpRedirectMethodLeadsToTheService) {
   auto r = runProcess({env("AUTODISC_BIN"), "shell", "--store", store_, "-"},

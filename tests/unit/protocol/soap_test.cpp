@@ -283,6 +283,28 @@ TEST_F(Soap, ResponseLevelServerBusyAndInternalServerError) {
   }
 }
 
+// The client's side: the request it sends parses, and it reads the answer back.
+TEST_F(Soap, AClientsRequestAndItsReadingOfTheAnswer) {
+  auto body = protocol::getUserSettingsRequest("alice@contoso.com", {"UserDisplayName", "ExternalEwsUrl", "ExternalWebClientUrls"},
+                                               "https://autodiscover.contoso.com/autodiscover/autodiscover.svc");
+  auto req = protocol::parseSoapRequest(body);
+  ASSERT_EQ(req.fault, "");
+  auto res = protocol::parseGetUserSettingsResponse(protocol::answerSoap(org, req, {}).body);
+  EXPECT_TRUE(res.soap);
+  EXPECT_EQ(res.errorCode, "NoError");
+  ASSERT_EQ(res.settings.size(), 3u);
+  EXPECT_EQ(res.settings[0], (std::pair<std::string, std::string>{"UserDisplayName", "Alice Example"}));
+  EXPECT_EQ(res.settings[1].second, "https://mail.contoso.com/EWS/Exchange.asmx");
+  EXPECT_EQ(res.settings[2].second, "https://mail.contoso.com/owa/");
+  auto bob = protocol::parseGetUserSettingsResponse(
+      protocol::answerSoap(org, protocol::parseSoapRequest(protocol::getUserSettingsRequest("bob@contoso.com", {"UserDN"}, "x")), {}).body);
+  EXPECT_EQ(bob.errorCode, "RedirectAddress");
+  EXPECT_EQ(bob.redirectTarget, "bob@fabrikam.com");
+  auto fault = protocol::parseGetUserSettingsResponse(protocol::renderSoapFault("no"));
+  EXPECT_EQ(fault.fault, "no");
+  EXPECT_FALSE(protocol::parseGetUserSettingsResponse("<html/>").soap);
+}
+
 TEST_F(Soap, MalformedEnvelopesAreFaults) {
   auto fault = [](std::string_view body) { return protocol::parseSoapRequest(body).fault; };
   EXPECT_THAT(fault(""), HasSubstr("not well-formed"));
