@@ -151,6 +151,11 @@ int main(int argc, char** argv) {
   test->add_option("--last-known-good", testOpts.lastKnownGood, "an Autodiscover URL that worked before: tried first");
   test->add_option("--timeout", testOpts.http.timeoutMs, "milliseconds for each request (default 10000)");
   test->add_flag("--json", testOpts.json, "print one JSON report instead of text");
+  test->add_flag("--watch", testOpts.watch,
+                 "run again when the answer's TTL says (1 hour by default; 5 minutes after a failure), "
+                 "printing what changed");
+  test->add_option("--watch-interval", testOpts.watchIntervalSeconds, "labs and tests: seconds between runs instead");
+  test->add_option("--watch-rounds", testOpts.watchRounds, "stop after this many runs (default: never)");
   bool noFollowUp = false;
   test->add_flag("--no-follow-up", noFollowUp, "do not check each URL of the answer afterwards");
 

@@ -1,6 +1,10 @@
 #include "client/test_command.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <thread>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -112,7 +116,69 @@ void describe(const HttpResult& r, const std::string& url, Report& report, std::
 
 }  // namespace
 
+namespace {
+
+// What one run found, to tell what changed between the rounds of --watch.
+struct Summary {
+  bool found = false;
+  std::string url, address;
+  std::vector<std::pair<std::string, std::string>> values;  // "BLOCK name" and value
+  int ttlHours = 1;
+};
+
+int runOnce(const TestOptions& o, std::ostream& out, Summary& summary);
+
+}  // namespace
+
 int runTest(const TestOptions& o, std::ostream& out) {
+  if (!o.watch) {
+    Summary ignored;
+    return runOnce(o, out, ignored);
+  }
+  Summary before;
+  int status = kNotFound;
+  for (int round = 1; o.watchRounds <= 0 || round <= o.watchRounds; ++round) {
+    Summary now;
+    std::ostringstream text;
+    status = runOnce(o, text, now);
+    auto t = std::time(nullptr);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::gmtime(&t));
+    out << "== round " << round << " at " << when << " UTC\n";
+    if (round == 1) {
+      out << text.str();
+    } else {
+      std::vector<std::string> changes;
+      if (before.found != now.found) changes.push_back(now.found ? "now found" : "no longer found");
+      if (before.url != now.url) changes.push_back("Autodiscover URL: " + before.url + " -> " + now.url);
+      for (auto& [k, v] : now.values) {
+        auto it = std::find_if(before.values.begin(), before.values.end(), [&](auto& p) { return p.first == k; });
+        if (it == before.values.end()) changes.push_back(k + ": (none) -> " + v);
+        else if (it->second != v) changes.push_back(k + ": " + it->second + " -> " + v);
+      }
+      for (auto& [k, v] : before.values)
+        if (std::none_of(now.values.begin(), now.values.end(), [&](auto& p) { return p.first == k; }))
+          changes.push_back(k + ": " + v + " -> (none)");
+      if (changes.empty()) out << "no change\n";
+      for (auto& c : changes) out << "changed: " << c << "\n";
+    }
+    out.flush();
+    before = now;
+    if (o.watchRounds > 0 && round == o.watchRounds) break;
+    // As Outlook: again after the answer's TTL (0: never) when found, after 5 minutes when not.
+    int seconds = o.watchIntervalSeconds > 0 ? o.watchIntervalSeconds : now.found ? now.ttlHours * 3600 : 300;
+    if (now.found && now.ttlHours == 0 && o.watchIntervalSeconds <= 0) {
+      out << "TTL 0: the answer does not ask to be checked again\n";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  }
+  return status;
+}
+
+namespace {
+
+int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
   bool mobile = o.protocol == "mobilesync", soap = o.protocol == "soap";
   discovery::PlannerOptions po;
   po.email = o.email;
@@ -239,6 +305,12 @@ int runTest(const TestOptions& o, std::ostream& out) {
     report.warnings.push_back("the settings came from " + discovery::hostOf(last.url) + ", outside " +
                               std::string(domainOf(last.address)) + ": Outlook asks the user before it uses them");
   int status = !ok ? kNotFound : report.warnings.empty() ? kFound : kFoundWithWarnings;
+  summary.found = ok;
+  summary.url = ok ? last.url : "";
+  summary.address = last.address;
+  summary.ttlHours = found.ttlHours;
+  for (auto& b : found.blocks)
+    for (auto& [k, v] : b.values) summary.values.emplace_back(b.type + " " + k, v);
 
   if (o.json) {
     out << "{" << jsonField("email", o.email) << ",\"found\":" << (ok ? "true" : "false") << ","
@@ -311,5 +383,7 @@ int runTest(const TestOptions& o, std::ostream& out) {
   for (auto& w : report.warnings) out << "WARNING: " << w << "\n";
   return status;
 }
+
+}  // namespace
 
 }  // namespace autodisc::client

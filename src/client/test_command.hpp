@@ -18,6 +18,9 @@ struct TestOptions {
   std::string lastKnownGood;     // a cached Autodiscover URL to try first
   bool json = false;
   bool followUp = true;          // check every URL of the answer afterwards
+  bool watch = false;            // run again when the answer says (TTL; 5 minutes after a failure)
+  int watchIntervalSeconds = 0;  // labs and tests: run again after this instead
+  int watchRounds = 0;           // stop after this many runs (0: never)
 };
 
 // Exit statuses, as `autodisc test --help` documents them.

@@ -210,6 +210,37 @@ TEST_F(Discovery, SoapDiscoveryFindsTheEwsUrlAndFollowsRedirectAddress) {
             std::string::npos) << bob.out;
 }
 
+// --watch: discovery again after the interval, printing what changed in between.
+TEST_F(Discovery, WatchPrintsWhatChanged) {
+  std::string out = dir_.path() + "/watch.out";
+  pid_t watcher = spawn({env("AUTODISC_BIN"), "test", "alice@contoso.com", "--ca", dir_.path() + "/ca.pem", "--https-port",
+                         httpsPort_, "--no-follow-up", "--resolve", "autodiscover.contoso.com:443:127.0.0.1", "--resolve",
+                         "contoso.com:443:127.0.0.1", "--watch", "--watch-interval", "3", "--watch-rounds", "2"},
+                        out);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  auto change = runProcess({env("AUTODISC_BIN"), "shell", "--store", store_, "-"},
+                           "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
+                           "https://ews.contoso.com/EWS/Exchange.asmx\n");
+  ASSERT_EQ(change.exitCode, 0) << change.err;
+  int status = -1;
+  for (int i = 0; i < 200; ++i) {  // at most 20 s
+    if (waitpid(watcher, &status, WNOHANG) == watcher) {
+      std::erase(pids_, watcher);  // reaped: TearDown must not signal the number again
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::ifstream f(out);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(WIFEXITED(status)) << text;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << text;
+  EXPECT_NE(text.find("== round 1 at "), std::string::npos) << text;
+  EXPECT_NE(text.find("== round 2 at "), std::string::npos) << text;
+  EXPECT_NE(text.find("changed: EXPR EwsUrl: https://mail.contoso.com/EWS/Exchange.asmx -> "
+                      "https://ews.contoso.com/EWS/Exchange.asmx"),
+            std::string::npos) << text;
+}
+
 // The plain-HTTP redirect method: autodiscover.<domain> on port 80 sends the client on.
 TEST_F(Discovery, TheHttpRedirectMethodLeadsToTheService) {
   auto r = runProcess({env("AUTODISC_BIN"), "shell", "--store", store_, "-"},
