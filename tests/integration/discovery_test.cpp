@@ -91,12 +91,14 @@ class Discovery : public ::testing::Test {
   }
   // dnsmasq on a loopback port: all of contoso.com at 127.0.0.1, an SRV record for fabrikam.com
   // pointing at mail.contoso.com; nothing else (fabrikam.com itself is refused).
-  std::string dns() {
+  std::string dns(std::vector<std::string> records = {"--address=/contoso.com/127.0.0.1",
+                                                      "--srv-host=_autodiscover._tcp.fabrikam.com,mail.contoso.com,443,0,100"}) {
     int port = freeUdpPort();
-    spawn({"/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
-           "--listen-address=127.0.0.1", "--bind-interfaces", "--port=" + std::to_string(port), "--pid-file=",
-           "--address=/contoso.com/127.0.0.1", "--srv-host=_autodiscover._tcp.fabrikam.com,mail.contoso.com,443,0,100"},
-          dir_.path() + "/dnsmasq.out");
+    std::vector<std::string> args = {"/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+                                     "--conf-file=/dev/null", "--listen-address=127.0.0.1", "--bind-interfaces",
+                                     "--port=" + std::to_string(port), "--pid-file="};
+    args.insert(args.end(), records.begin(), records.end());
+    spawn(args, dir_.path() + "/dnsmasq-" + std::to_string(port) + ".out");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     return "127.0.0.1:" + std::to_string(port);
   }
@@ -208,6 +210,29 @@ TEST_F(Discovery, SoapDiscoveryFindsTheEwsUrlAndFollowsRedirectAddress) {
   EXPECT_NE(bob.out.find("answer: RedirectAddress bob@fabrikam.com"), std::string::npos) << bob.out;
   EXPECT_NE(bob.out.find("FOUND at https://mail.contoso.com/autodiscover/autodiscover.svc for bob@fabrikam.com"),
             std::string::npos) << bob.out;
+}
+
+// Split DNS: the inside view knows the internal name ex1.int.contoso.com, the outside view only the
+// public names. The same discovery from each side, and what each side finds of the internal URL.
+TEST_F(Discovery, SplitDnsInsideAndOutsideViews) {
+  auto inside = dns({"--address=/autodiscover.contoso.com/127.0.0.1", "--address=/mail.contoso.com/127.0.0.1",
+                     "--address=/ex1.int.contoso.com/127.0.0.1"});
+  auto outside = dns({"--address=/autodiscover.contoso.com/127.0.0.1", "--address=/mail.contoso.com/127.0.0.1"});
+  // Inside, the internal name resolves and the check finds that the certificate does not cover it
+  // (the article's certificate warning); outside, it does not resolve at all.
+  auto in = test({"alice@contoso.com", "--dns", inside});
+  auto out = test({"alice@contoso.com", "--dns", outside});
+  EXPECT_EQ(in.exitCode, 0) << in.out;
+  EXPECT_EQ(out.exitCode, 0) << out.out;
+  EXPECT_NE(in.out.find("  https://ex1.int.contoso.com/EWS/Exchange.asmx  [EXCH ASUrl]\n    failed: the certificate for "
+                        "mail.contoso.com, autodiscover.contoso.com does not cover ex1.int.contoso.com"),
+            std::string::npos) << in.out;
+  EXPECT_NE(out.out.find("  https://ex1.int.contoso.com/EWS/Exchange.asmx  [EXCH ASUrl]\n    failed: DNS ex1.int.contoso.com"),
+            std::string::npos) << out.out;
+  // The public URL answers from both sides.
+  for (auto* r : {&in, &out})
+    EXPECT_NE(r->out.find("  https://mail.contoso.com/EWS/Exchange.asmx  [EXPR ASUrl]\n    HTTP 404, certificate covers the host"),
+              std::string::npos) << r->out;
 }
 
 // --watch: discovery again after the interval, printing what changed in between.
