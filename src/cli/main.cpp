@@ -138,8 +138,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> resolveList;
   test->add_option("email", testOpts.email, "the address to discover")->required();
   test->add_option("--protocol", testOpts.protocol,
-                   "pox (Outlook, default), mobilesync (ActiveSync) or soap (GetUserSettings at autodiscover.svc)")
-      ->check(CLI::IsMember({"pox", "mobilesync", "soap"}));
+                   "pox (Outlook, default), mobilesync (ActiveSync), soap (GetUserSettings at autodiscover.svc) "
+                   "or json (Autodiscover v2, Protocol=Ews)")
+      ->check(CLI::IsMember({"pox", "mobilesync", "soap", "json"}));
   std::string logon;
   test->add_option("--user", logon, "the logon name for Basic authentication (default: the address)");
   test->add_option("--password-file", passwordFile, "a file whose first line is the password");

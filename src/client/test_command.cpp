@@ -23,6 +23,29 @@ using discovery::StepKind;
 
 namespace {
 
+// The value of a string member of a flat JSON object (the v2 answers), unescaped; empty if absent.
+std::string jsonValue(std::string_view body, std::string_view name) {
+  std::string key = "\"" + std::string(name) + "\"";
+  auto at = body.find(key);
+  if (at == std::string_view::npos) return {};
+  at = body.find(':', at + key.size());
+  if (at == std::string_view::npos) return {};
+  at = body.find('"', at);
+  if (at == std::string_view::npos) return {};
+  std::string out;
+  for (std::size_t i = at + 1; i < body.size(); ++i) {
+    char c = body[i];
+    if (c == '"') return out;
+    if (c == '\\' && i + 1 < body.size()) {
+      char e = body[++i];
+      out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;  // \uXXXX is not used in these answers
+      continue;
+    }
+    out += c;
+  }
+  return {};
+}
+
 // What `--protocol soap` asks for: what an EWS program needs to connect.
 const std::vector<std::string> kSoapSettings = {"UserDisplayName", "AutoDiscoverSMTPAddress", "InternalEwsUrl",
                                                 "ExternalEwsUrl", "EwsSupportedSchemas", "CasVersion",
@@ -179,10 +202,11 @@ int runTest(const TestOptions& o, std::ostream& out) {
 namespace {
 
 int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
-  bool mobile = o.protocol == "mobilesync", soap = o.protocol == "soap";
+  bool mobile = o.protocol == "mobilesync", soap = o.protocol == "soap", v2 = o.protocol == "json";
   discovery::PlannerOptions po;
   po.email = o.email;
   po.soap = soap;
+  po.json = v2;
   po.cachedUrl = o.lastKnownGood;
   Planner planner(po);
   Report report;
@@ -195,23 +219,40 @@ int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
     std::string json = "{" + jsonField("step", step.why);
     switch (step.kind) {
       case StepKind::Post: {
-        report.lines.push_back("POST " + step.url + "  [" + std::string(discovery::sourceName(step.source)) + ", for " +
+        report.lines.push_back(std::string(v2 ? "GET " : "POST ") + step.url + "  [" + std::string(discovery::sourceName(step.source)) + ", for " +
                                step.address + "]");
         if (step.crossDomain) {
           report.lines.push_back("    note: " + discovery::hostOf(step.url) + " is outside the address's domain; Outlook asks the user first");
         }
         std::string dnsJson;
-        auto r = request("POST", step.url,
-                         soap ? protocol::getUserSettingsRequest(step.address, kSoapSettings, step.url)
-                              : requestBody(step.address, mobile),
-                         "text/xml; charset=utf-8", o, true, report, dnsJson);
+        auto r = v2 ? request("GET", step.url, "", "", o, true, report, dnsJson)
+                      : request("POST", step.url,
+                                soap ? protocol::getUserSettingsRequest(step.address, kSoapSettings, step.url)
+                                     : requestBody(step.address, mobile),
+                                "text/xml; charset=utf-8", o, true, report, dnsJson);
         describe(r, step.url, report, json);
         if (!dnsJson.empty()) json += "," + dnsJson;
         PostResult pr;
         pr.transportError = r.error;
         pr.status = r.status;
         pr.location = r.location;
-        if (soap && r.error.empty() && (r.status == 200 || r.status == 500)) {
+        if (v2 && r.error.empty() && r.status != 301 && r.status != 302 && r.status != 303 && r.status != 307) {
+          // {"Protocol":"Ews","Url":"..."}, or {"ErrorCode":...,"ErrorMessage":...}
+          auto url = jsonValue(r.body, "Url"), code = jsonValue(r.body, "ErrorCode");
+          pr.status = 200;
+          if (r.status == 200 && !url.empty()) {
+            pr.action = PostResult::Action::Settings;
+            found = protocol::PoxResponse{};
+            found.kind = protocol::PoxResponse::Kind::Settings;
+            found.blocks.push_back({"v2", {{"Protocol", jsonValue(r.body, "Protocol")}, {"Url", url}}});
+          } else if (!code.empty()) {
+            pr.action = PostResult::Action::Error;
+            pr.error = code + " " + jsonValue(r.body, "ErrorMessage");
+            report.lines.push_back("    answer: " + pr.error);
+          } else {
+            pr.status = static_cast<int>(r.status);
+          }
+        } else if (soap && r.error.empty() && (r.status == 200 || r.status == 500)) {
           auto answer = protocol::parseGetUserSettingsResponse(r.body);
           pr.status = 200;
           if (!answer.soap) {
@@ -349,7 +390,7 @@ int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
     out << "  " << b.type << "\n";
     for (auto& [k, v] : b.values) out << "    " << k << ": " << v << "\n";
   }
-  if (!found.blocks.empty() && !mobile && !soap) {
+  if (!found.blocks.empty() && !mobile && !soap && !v2) {
     // Which URLs a client would use (spec 6.8): inside, EXCH's where given (else EXPR's); outside, EXPR's.
     auto value = [&](std::string_view type, std::string_view key) -> std::string {
       for (auto& b : found.blocks)

@@ -12,7 +12,7 @@ namespace autodisc::client {
 
 struct TestOptions {
   std::string email;
-  std::string protocol = "pox";  // pox, mobilesync or soap
+  std::string protocol = "pox";  // pox, mobilesync, soap or json
   HttpOptions http;              // CA file, --resolve, port mapping, credentials, timeout
   DnsOptions dns;                // --dns
   std::string lastKnownGood;     // a cached Autodiscover URL to try first

@@ -67,7 +67,7 @@ bool inDomain(std::string_view host, std::string_view domain) {
          text::iendsWith(host, domain);
 }
 
-std::string redirectProblem(std::string_view url, bool soap) {
+std::string redirectProblem(std::string_view url, bool soap, bool json) {
   if (!text::istartsWith(url, "https://")) return "it is not https";
   auto rest = url.substr(8);
   auto authority = rest.substr(0, rest.find_first_of("/?#"));
@@ -76,6 +76,10 @@ std::string redirectProblem(std::string_view url, bool soap) {
     return "it names a port other than 443";
   if (hostOf(url).empty()) return "it has no host";
   std::string path = text::toLower(pathOf(url));
+  if (json) {
+    if (path == "/autodiscover/autodiscover.json" || path.starts_with("/autodiscover/autodiscover.json/")) return {};
+    return "its path is not /autodiscover/autodiscover.json";
+  }
   std::string_view file = soap ? "/autodiscover.svc" : "/autodiscover.xml";
   if (!path.starts_with("/autodiscover/") || !path.ends_with(file))
     return "its path is not /autodiscover/.../autodiscover" + std::string(soap ? ".svc" : ".xml");
@@ -144,6 +148,8 @@ std::optional<SrvRecord> chooseSrv(const std::vector<SrvRecord>& records,
 Planner::Planner(PlannerOptions o) : o_(std::move(o)) { restart(o_.email); }
 
 std::string Planner::endpoint(std::string_view host) const {
+  if (o_.json)
+    return "https://" + std::string(host) + "/autodiscover/autodiscover.json/v1.0/" + address_ + "?Protocol=" + o_.jsonProtocol;
   return "https://" + std::string(host) + (o_.soap ? "/autodiscover/autodiscover.svc" : "/autodiscover/autodiscover.xml");
 }
 
@@ -227,6 +233,7 @@ Step Planner::next() {
         continue;
       case Stage::HttpRedirect:
         stage_ = Stage::Srv;
+        if (o_.json) continue;  // the plain-HTTP redirect method is autodiscover.xml's
         s.kind = awaiting_ = StepKind::RedirectProbe;
         s.url = "http://autodiscover." + domain_ + (o_.soap ? "/autodiscover/autodiscover.svc" : "/autodiscover/autodiscover.xml");
         s.source = Source::HttpRedirect;
@@ -258,7 +265,7 @@ void Planner::posted(const PostResult& r) {
   if (!r.transportError.empty()) return failed(r.transportError);
   if (r.status == 301 || r.status == 302 || r.status == 303 || r.status == 307 || r.status == 308) {
     std::string target = resolveLocation(url, r.location);
-    if (auto why = redirectProblem(target, o_.soap); !why.empty())
+    if (auto why = redirectProblem(target, o_.soap, o_.json); !why.empty())
       return failed("HTTP " + std::to_string(r.status) + " to " + target + " is not followed: " + why);
     if (!countRedirect(url + " -> " + target)) return;
     log_.push_back("HTTP " + std::to_string(r.status) + " from " + url + " to " + target);
@@ -289,7 +296,7 @@ void Planner::posted(const PostResult& r) {
       return;
     }
     case PostResult::Action::RedirectUrl: {
-      if (auto why = redirectProblem(r.target, o_.soap); !why.empty())
+      if (auto why = redirectProblem(r.target, o_.soap, o_.json); !why.empty())
         return failed("redirectUrl " + r.target + " is not followed: " + why);
       if (visitedUrls_.count(text::toLower(r.target))) return fail("circular URL redirect: " + r.target + " was tried before");
       if (!countRedirect(url + " -> " + r.target)) return;
@@ -315,7 +322,7 @@ void Planner::probed(const ProbeResult& r) {
     return;
   }
   std::string target = resolveLocation("http://autodiscover." + domain_ + "/autodiscover/autodiscover.xml", r.location);
-  if (auto why = redirectProblem(target, o_.soap); !why.empty()) {
+  if (auto why = redirectProblem(target, o_.soap, o_.json); !why.empty()) {
     log_.push_back("HTTP redirect probe: " + target + " is not followed: " + why);
     return;
   }

@@ -83,7 +83,8 @@ std::optional<SrvRecord> chooseSrv(const std::vector<SrvRecord>& records, const 
 
 // Whether a redirect target may be followed: https, a path of /autodiscover/.../autodiscover.xml
 // (or .svc for SOAP) without regard to case, no port but 443. Empty when it may; else why not.
-std::string redirectProblem(std::string_view url, bool soap = false);
+// With `json`: a path of /autodiscover/autodiscover.json (v2, either form).
+std::string redirectProblem(std::string_view url, bool soap = false, bool json = false);
 // The host of an absolute URL (lower case, no port).
 std::string hostOf(std::string_view url);
 // Whether `host` is the domain or one of its subdomains.
@@ -98,6 +99,8 @@ struct PlannerOptions {
   std::string ldapUrl;       // where to search; empty: the domain's DCs
   std::string clientSite;    // the client's AD site, for the SCP order
   bool soap = false;         // candidates end in .svc
+  bool json = false;         // Autodiscover v2: GET autodiscover.json/v1.0/<address>?Protocol=...
+  std::string jsonProtocol = "Ews";
   std::function<std::uint32_t(std::uint32_t)> random;  // for SRV weights; default: always 0
 };
 

@@ -235,6 +235,24 @@ TEST_F(Discovery, SplitDnsInsideAndOutsideViews) {
               std::string::npos) << r->out;
 }
 
+// Autodiscover v2: GET autodiscover.json; a mail user's 302 to the next hop is validated and followed.
+TEST_F(Discovery, JsonV2DiscoveryAndItsRedirect) {
+  auto r = test({"alice@contoso.com", "--protocol", "json", "--no-follow-up", "--resolve", "contoso.com:443:127.0.0.1",
+                 "--resolve", "autodiscover.contoso.com:443:127.0.0.1"});
+  EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("GET https://autodiscover.contoso.com/autodiscover/autodiscover.json/v1.0/alice@contoso.com?Protocol=Ews"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("    Url: https://mail.contoso.com/EWS/Exchange.asmx"), std::string::npos) << r.out;
+  auto bob = test({"bob@contoso.com", "--protocol", "json", "--no-follow-up", "--dns", dns()});
+  EXPECT_EQ(bob.exitCode, 2) << bob.out;
+  EXPECT_NE(bob.out.find("HTTP 302 from https://autodiscover.contoso.com/autodiscover/autodiscover.json/v1.0/bob@contoso.com"
+                         "?Protocol=Ews to https://autodiscover.fabrikam.com/autodiscover/autodiscover.json?"
+                         "Email=bob%40fabrikam.com&Protocol=Ews&RedirectCount=1"),
+            std::string::npos) << bob.out;
+  EXPECT_NE(bob.out.find("GET https://autodiscover.fabrikam.com/autodiscover/autodiscover.json?Email=bob%40fabrikam.com"),
+            std::string::npos) << bob.out;
+}
+
 // --watch: discovery again after the interval, printing what changed in between.
 TEST_F(Discovery, WatchPrintsWhatChanged) {
   std::string out = dir_.path() + "/watch.out";

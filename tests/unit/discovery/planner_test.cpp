@@ -255,6 +255,18 @@ TEST(Planner, SoapCandidatesEndInSvc) {
   EXPECT_NE(redirectProblem("https://x.example/autodiscover/autodiscover.xml", true), "");
 }
 
+TEST(Planner, JsonCandidatesAndRedirects) {
+  Planner p(opts("alice@contoso.com", [](PlannerOptions& x) { x.json = true; }));
+  EXPECT_EQ(p.next().url, "https://contoso.com/autodiscover/autodiscover.json/v1.0/alice@contoso.com?Protocol=Ews");
+  p.posted(status(302, "https://autodiscover.fabrikam.com/autodiscover/autodiscover.json?Email=a%40fabrikam.com&Protocol=Ews&RedirectCount=1"));
+  EXPECT_EQ(p.next().source, Source::Redirect);
+  p.posted(status(404));
+  EXPECT_EQ(p.next().source, Source::AutodiscoverDomain);
+  p.posted(status(404));
+  EXPECT_EQ(p.next().kind, StepKind::SrvLookup);  // no plain-HTTP redirect method for v2
+  EXPECT_NE(redirectProblem("https://x.example/autodiscover/autodiscover.xml", false, true), "");
+}
+
 TEST(Planner, UrlHelpers) {
   EXPECT_EQ(hostOf("https://User@Mail.Contoso.com:443/x"), "mail.contoso.com");
   EXPECT_TRUE(inDomain("autodiscover.contoso.com", "Contoso.com"));
