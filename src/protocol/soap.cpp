@@ -89,6 +89,23 @@ void footer(XmlWriter& w) {
   w.raw("  </s:Body>\n</s:Envelope>\n");
 }
 
+std::string messageName(SoapOperation op) { return std::string(nameOf(op)) + "ResponseMessage"; }
+
+// The envelope and the operation's response message, up to and with <Response>.
+XmlWriter beginResponse(std::string& out, SoapOperation op, const ServerVersion& v) {
+  header(out, op, v);
+  auto w = XmlWriter::fragment(out, 2);
+  w.open(messageName(op), " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
+  w.open("Response", " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");
+  return w;
+}
+
+void endResponse(XmlWriter& w, SoapOperation op) {
+  w.close("Response");
+  w.close(messageName(op));
+  footer(w);
+}
+
 void errorPair(XmlWriter& w, std::string_view code, std::string_view message) {
   w.leaf("ErrorCode", code);
   if (message.empty()) w.empty("ErrorMessage");
@@ -197,10 +214,7 @@ void settingsPart(XmlWriter& w, const autodiscover::Answer& a, const SoapRequest
 
 SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& req, const SoapContext& ctx) {
   SoapResponse res;
-  header(res.body, req.operation, answeringVersion(org));
-  auto w = XmlWriter::fragment(res.body, 2);
-  w.open("GetUserSettingsResponseMessage", " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
-  w.open("Response", " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");
+  auto w = beginResponse(res.body, req.operation, answeringVersion(org));
   ExchangeVersion requested;
   if (auto problem = requestProblem(req, req.users.size(), "users", requested); !problem.empty()) {
     res.errorCode = "InvalidRequest";
@@ -250,18 +264,13 @@ SoapResponse getUserSettings(const model::Organization& org, const SoapRequest& 
     }
     w.close("UserResponses");
   }
-  w.close("Response");
-  w.close("GetUserSettingsResponseMessage");
-  footer(w);
+  endResponse(w, req.operation);
   return res;
 }
 
 SoapResponse getDomainSettings(const model::Organization& org, const SoapRequest& req) {
   SoapResponse res;
-  header(res.body, req.operation, answeringVersion(org));
-  auto w = XmlWriter::fragment(res.body, 2);
-  w.open("GetDomainSettingsResponseMessage", " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
-  w.open("Response", " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");
+  auto w = beginResponse(res.body, req.operation, answeringVersion(org));
   ExchangeVersion requested;
   if (auto problem = requestProblem(req, req.domains.size(), "domains", requested); !problem.empty()) {
     res.errorCode = "InvalidRequest";
@@ -314,9 +323,7 @@ SoapResponse getDomainSettings(const model::Organization& org, const SoapRequest
     }
     w.close("DomainResponses");
   }
-  w.close("Response");
-  w.close("GetDomainSettingsResponseMessage");
-  footer(w);
+  endResponse(w, req.operation);
   return res;
 }
 
@@ -326,17 +333,11 @@ SoapResponse soapResponseError(const SoapRequest& req, std::string_view code, st
                                const ServerVersion& version) {
   SoapResponse res;
   res.errorCode = std::string(code);
-  header(res.body, req.operation, version);
-  auto w = XmlWriter::fragment(res.body, 2);
-  std::string name = std::string(nameOf(req.operation)) + "ResponseMessage";
-  w.open(name, " xmlns=\"http://schemas.microsoft.com/exchange/2010/Autodiscover\"");
-  w.open("Response", " xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\"");
+  auto w = beginResponse(res.body, req.operation, version);
   errorPair(w, code, message);
   if (req.operation == SoapOperation::GetUserSettings) w.empty("UserResponses");
   if (req.operation == SoapOperation::GetDomainSettings) w.empty("DomainResponses");
-  w.close("Response");
-  w.close(name);
-  footer(w);
+  endResponse(w, req.operation);
   return res;
 }
 
