@@ -193,16 +193,21 @@ bool Guid::isNull() const {
   return true;
 }
 
-std::string Guid::str() const {
+std::array<char, 36> Guid::chars() const {
   static constexpr char hex[] = "0123456789abcdef";
-  char s[36];
+  std::array<char, 36> s;
   std::size_t o = 0;
   for (int i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) s[o++] = '-';
     s[o++] = hex[bytes[i] >> 4];
     s[o++] = hex[bytes[i] & 15];
   }
-  return std::string(s, sizeof s);
+  return s;
+}
+
+std::string Guid::str() const {
+  auto s = chars();
+  return std::string(s.data(), s.size());
 }
 
 Guid Guid::fromRandom(std::uint64_t hi, std::uint64_t lo) {

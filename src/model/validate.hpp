@@ -44,6 +44,7 @@ struct Guid {
   std::array<std::uint8_t, 16> bytes{};
   bool isNull() const;
   std::string str() const;  // 8-4-4-4-12, lower case
+  std::array<char, 36> chars() const;  // the same, without allocating
   // A version 4 GUID made from 128 random bits supplied by the caller (the core has no entropy).
   static Guid fromRandom(std::uint64_t hi, std::uint64_t lo);
   friend bool operator==(const Guid&, const Guid&) = default;

@@ -523,12 +523,41 @@ void renderPox(const Answer& a, Schema schema, const ErrorStamp& stamp, std::str
   w.close("Autodiscover");
 }
 
-void renderPoxSettingsStart(std::string& out, std::string_view displayName, std::string_view legacyDn,
-                            std::string_view smtpAddress, std::string_view deploymentId) {
-  Writer w(out);
+namespace {
+
+// The start of a settings answer, made once by the writer itself with a marker byte where each of
+// the four values goes, and cut there: a request then appends five constant pieces and its values.
+std::array<std::string, 5> makeStartPieces() {
+  std::string s;
+  Writer w(s);
   w.open("Autodiscover", ns(kResponseNs));
   w.open("Response", ns(kOutlookResponseNs));
-  outlookUser(w, displayName, legacyDn, smtpAddress, deploymentId);
+  outlookUser(w, "\x01", "\x02", "\x03", "\x04");
+  std::array<std::string, 5> pieces;
+  std::size_t from = 0;
+  for (std::size_t k = 0; k < 4; ++k) {
+    auto at = s.find(static_cast<char>(k + 1), from);
+    pieces[k] = s.substr(from, at - from);
+    from = at + 1;
+  }
+  pieces[4] = s.substr(from);
+  return pieces;
+}
+
+}  // namespace
+
+void renderPoxSettingsStart(std::string& out, std::string_view displayName, std::string_view legacyDn,
+                            std::string_view smtpAddress, std::string_view deploymentId) {
+  static const std::array<std::string, 5> pieces = makeStartPieces();
+  out.append(pieces[0]);
+  appendEscaped(out, displayName);
+  out.append(pieces[1]);
+  appendEscaped(out, legacyDn);
+  out.append(pieces[2]);
+  appendEscaped(out, smtpAddress);
+  out.append(pieces[3]);
+  appendEscaped(out, deploymentId);
+  out.append(pieces[4]);
 }
 
 void renderPoxAccountSettings(const Answer& a, std::string& out) {

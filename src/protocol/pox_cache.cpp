@@ -21,7 +21,8 @@ bool PoxCache::render(const std::shared_ptr<const model::Organization>& org, con
   const model::Recipient* r = q.legacyDn.empty() ? org->recipientByAddress(q.emailAddress)
                                                  : org->recipientByLegacyDn(q.legacyDn);
   if (!r || r->type != model::RecipientType::Mailbox || r->exchangeGuid.isNull()) return false;
-  std::string guid = r->exchangeGuid.str();
+  auto guidChars = r->exchangeGuid.chars();
+  std::string_view guid(guidChars.data(), guidChars.size());
   std::string_view smtp = r->primarySmtpAddress();
 
   // The key: database, client flags, domain.
@@ -50,7 +51,9 @@ bool PoxCache::render(const std::shared_ptr<const model::Organization>& org, con
     it = entries_.emplace(key_, std::move(e)).first;
   }
 
-  renderPoxSettingsStart(out, r->displayName(), r->legacyExchangeDn(), smtp, org->config().guid.str());
+  auto deployment = org->config().guid.chars();
+  renderPoxSettingsStart(out, r->displayName(), r->legacyExchangeDn(), smtp,
+                         std::string_view(deployment.data(), deployment.size()));
   const Entry& e = it->second;
   std::size_t from = 0;
   for (auto cut : e.cuts) {

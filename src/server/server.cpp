@@ -36,6 +36,7 @@
 #include "protocol/pox_cache.hpp"
 #include "protocol/soap.hpp"
 #include "server/http_message.hpp"
+#include "server/tls_stream.hpp"
 
 namespace autodisc::server {
 
@@ -427,10 +428,12 @@ class Service {
     query.internalClient = internal;
     if (parsed.addressMissing) query.emailAddress = basicUserAddress(req, *org);
     // What the client says it can handle (MS-OXDSCLI 2.2.2): gated exactly as Exchange gates them.
-    for (auto part : text::split(req.header("X-ClientCanHandle"), ',')) {
-      auto cap = text::trim(part);
+    for (std::string_view caps = req.header("X-ClientCanHandle"); !caps.empty();) {
+      auto comma = std::min(caps.find(','), caps.size());
+      auto cap = text::trim(caps.substr(0, comma));
       if (text::iequals(cap, "Negotiate")) query.canHandleNegotiate = true;
       if (text::iequals(cap, "ExHttpInfo")) query.canHandleExHttp = true;
+      caps.remove_prefix(std::min(comma + 1, caps.size()));
     }
     std::string_view mapi = text::trim(req.header("X-MapiHttpCapability"));
     if (!mapi.empty() && mapi.size() < 4 && std::all_of(mapi.begin(), mapi.end(), ::isdigit))
@@ -705,6 +708,20 @@ net::awaitable<bool> verifyOnPool(std::string hash, std::string password) {
   co_return auth::verifyPassword(hash, password);
 }
 
+// One read or one whole write, on a plain socket or a TLS stream.
+net::awaitable<std::size_t> readSome(tcp::socket& s, net::mutable_buffer into, boost::system::error_code& ec) {
+  co_return co_await s.async_read_some(into, net::redirect_error(net::use_awaitable, ec));
+}
+net::awaitable<std::size_t> readSome(TlsStream& s, net::mutable_buffer into, boost::system::error_code& ec) {
+  return s.readSome(into, ec);
+}
+net::awaitable<boost::system::error_code> writeAll(tcp::socket& s, net::const_buffer data) {
+  boost::system::error_code ec;
+  co_await net::async_write(s, data, net::redirect_error(net::use_awaitable, ec));
+  co_return ec;
+}
+net::awaitable<boost::system::error_code> writeAll(TlsStream& s, net::const_buffer data) { return s.writeAll(data); }
+
 // Reads one request into c.req. An error: the peer went away, a limit was passed, or it timed out.
 template <class Stream>
 net::awaitable<boost::system::error_code> readRequest(Stream& stream, Connection& c, std::size_t maxBody,
@@ -724,7 +741,7 @@ net::awaitable<boost::system::error_code> readRequest(Stream& stream, Connection
       if (parser.is_done()) co_return ec;
       if (used > 0 && c.in.size() > 0) continue;
     }
-    auto n = co_await stream.async_read_some(c.in.prepare(16 * 1024), net::redirect_error(net::use_awaitable, ec));
+    auto n = co_await readSome(stream, c.in.prepare(16 * 1024), ec);
     c.in.commit(n);
     if (ec) {
       if (ec == net::error::eof && parser.got_some()) {
@@ -742,9 +759,7 @@ net::awaitable<boost::system::error_code> send(Stream& stream, Connection& c, bo
   c.out.clear();
   serialize(c.reply, c.req.version, keepAlive, c.out);
   c.deadline.in(timeout);
-  boost::system::error_code ec;
-  co_await net::async_write(stream, net::buffer(c.out), net::redirect_error(net::use_awaitable, ec));
-  co_return ec;
+  co_return co_await writeAll(stream, net::buffer(c.out));
 }
 
 void writeAccessLog(Connection& c, const LogNote& note, std::chrono::steady_clock::time_point started) {
@@ -851,19 +866,17 @@ using ContextRef = std::atomic<std::shared_ptr<TlsContexts>>;
 ssl::context& defaultContext(TlsContexts& t);
 
 net::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<TlsContexts> contexts, Worker& worker, Service& svc) {
-  ssl::stream<tcp::socket> stream(std::move(socket), defaultContext(*contexts));
-  Connection c(worker, svc, stream.next_layer());
+  TlsStream stream(std::move(socket), defaultContext(*contexts).native_handle());
+  Connection c(worker, svc, stream.socket());
   svc.refresh(worker.view);
   c.deadline.in(std::chrono::seconds(worker.view.rt->opts.ioTimeoutSeconds));
-  boost::system::error_code ec;
-  co_await stream.async_handshake(ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
-  if (ec) co_return;
+  if (co_await stream.handshake()) co_return;
   if (co_await exchange(stream, c, Kind::Https)) {
+    stream.shutdown();
     co_await drain(c);
     co_return;
   }
-  c.deadline.in(std::chrono::seconds(2));
-  co_await stream.async_shutdown(net::redirect_error(net::use_awaitable, ec));
+  stream.shutdown();
 }
 
 net::awaitable<void> plainSession(tcp::socket socket, Worker& worker, Service& svc, Kind kind) {
@@ -969,6 +982,8 @@ Result<void> checkCertificate(const Options& o) {
 }
 
 int serve(const Options& o, std::function<Result<Options>()> reload) {
+  // OpenSSL writes to the sockets itself: a peer gone away must be an EPIPE, not the end of the process.
+  std::signal(SIGPIPE, SIG_IGN);
   auto store = store::openStore(o.storeUri);
   if (!store) {
     std::cerr << "autodisc serve: " << store.error().message << '\n';
