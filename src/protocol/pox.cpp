@@ -267,12 +267,10 @@ std::optional<PoxRequest> parsePoxRequestFast(std::string_view b) {
       if (i >= b.size() || (b[i] != '"' && b[i] != '\'')) return std::nullopt;
       char quote = b[i++];
       std::size_t v = i;
-      while (i < b.size() && b[i] != quote) {
-        if (b[i] == '<' || b[i] == '&') return std::nullopt;
-        ++i;
-      }
-      if (i >= b.size()) return std::nullopt;
+      i = b.find(quote, i);
+      if (i == std::string_view::npos) return std::nullopt;
       std::string_view value = b.substr(v, i - v);
+      if (value.find('<') != std::string_view::npos || value.find('&') != std::string_view::npos) return std::nullopt;
       ++i;
       if (attr == "xmlns" && !declaredDefault) e.defaultNs = value, declaredDefault = true;
       else if (attr.starts_with("xmlns:") && !declaredPrefix) e.prefix = attr.substr(6), e.prefixNs = value, declaredPrefix = true;
@@ -314,7 +312,7 @@ std::optional<PoxRequest> parsePoxRequestFast(std::string_view b) {
 }
 
 PoxRequest parsePoxRequest(std::string_view body) {
-  if (auto fast = parsePoxRequestFast(body)) return *fast;
+  if (auto fast = parsePoxRequestFast(body)) return std::move(*fast);
   return parsePoxRequestTree(body);
 }
 
@@ -566,10 +564,15 @@ void renderPoxAccountSettings(const Answer& a, std::string& out) {
 }
 
 void renderPoxSettingsEnd(std::string& out) {
-  auto w = Writer::fragment(out, 3);
-  w.close("Account");
-  w.close("Response");
-  w.close("Autodiscover");
+  static const std::string end = [] {
+    std::string s;
+    auto w = Writer::fragment(s, 3);
+    w.close("Account");
+    w.close("Response");
+    w.close("Autodiscover");
+    return s;
+  }();
+  out.append(end);
 }
 
 }  // namespace autodisc::protocol

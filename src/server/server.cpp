@@ -286,10 +286,8 @@ class Service {
 
   // What EWS clients probe for (an unauthenticated GET of autodiscover.xml) before they try SOAP.
   static void soapHeaders(Reply& res) {
-    res.header("X-SOAP-Enabled", "True");
-    res.header("X-WSSecurity-Enabled", "False");
-    res.header("X-WSSecurity-For", "None");
-    res.header("X-OAuth-Enabled", "False");
+    res.extraHeaders.append(
+        "X-SOAP-Enabled: True\r\nX-WSSecurity-Enabled: False\r\nX-WSSecurity-For: None\r\nX-OAuth-Enabled: False\r\n");
   }
 
   static void challenge(Reply& res) {
