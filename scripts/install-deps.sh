@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libssl-dev openssl curl libsodium-dev python3-exchangelib libtomlplusplus-dev
   libcurl4-openssl-dev libc-ares-dev dnsmasq-base
+  slapd ldap-utils libldap-dev
 )
 
 missing=()
@@ -23,5 +24,7 @@ echo "install-deps: installing ${missing[*]}"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# slapd: no system directory of its own; the tests start their own slapd with their own cn=config.
+echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

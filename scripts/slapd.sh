@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# A throwaway OpenLDAP server (Debian's slapd) with autodisc's schema, on a loopback address, for
+# the tests and for trying the directory store by hand.
+#
+#   scripts/slapd.sh start DIR PORT [BASE-DN] [ADMIN-PASSWORD]   (prints the PID; waits until it answers)
+#   scripts/slapd.sh stop DIR
+#
+# Everything it writes is under DIR: its cn=config, its database, its PID. It listens on
+# ldap://127.0.0.1:PORT only. The administrator is cn=admin,BASE-DN (default password "secret");
+# BASE-DN defaults to DC=e2010,DC=test. Then, for example:
+#   AUTODISC_LDAP_BIND_DN=cn=admin,DC=e2010,DC=test AUTODISC_LDAP_PASSWORD=secret \
+#     autodisc shell --store ldap://127.0.0.1:PORT/DC=e2010,DC=test
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cmd=${1:?usage: slapd.sh start DIR PORT [BASE-DN] [ADMIN-PASSWORD] | stop DIR}
+dir=${2:?the directory to keep the server in}
+
+stop() {
+  [ -f "$dir/slapd.pid" ] || return 0
+  local pid; pid=$(cat "$dir/slapd.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$dir/slapd.pid"
+}
+
+if [ "$cmd" = stop ]; then stop; exit 0; fi
+[ "$cmd" = start ] || { echo "slapd.sh: unknown command $cmd" >&2; exit 64; }
+port=${3:?the port to listen on}
+base=${4:-DC=e2010,DC=test}
+password=${5:-secret}
+slapd=$(command -v slapd || echo /usr/sbin/slapd)
+[ -x "$slapd" ] || { echo "slapd.sh: slapd is not installed (Debian package slapd)" >&2; exit 1; }
+schemas=/etc/ldap/schema
+modules=/usr/lib/ldap
+
+mkdir -p "$dir/slapd.d" "$dir/db"
+first_dc=$(echo "$base" | sed -n 's/^[Dd][Cc]=\([^,]*\).*/\1/p')
+cat > "$dir/config.ldif" <<EOF
+dn: cn=config
+objectClass: olcGlobal
+cn: config
+olcPidFile: $dir/slapd.pid
+
+dn: cn=module{0},cn=config
+objectClass: olcModuleList
+cn: module{0}
+olcModulePath: $modules
+olcModuleLoad: back_mdb
+olcModuleLoad: syncprov
+
+dn: cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: schema
+
+include: file://$schemas/core.ldif
+include: file://$schemas/cosine.ldif
+include: file://$here/schema/autodisc.ldif
+
+dn: olcDatabase={-1}frontend,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcFrontendConfig
+olcDatabase: {-1}frontend
+olcSizeLimit: 5000
+
+dn: olcDatabase={0}config,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {0}config
+olcAccess: {0}to * by * none
+
+dn: olcDatabase={1}mdb,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {1}mdb
+olcSuffix: $base
+olcDbDirectory: $dir/db
+olcDbMaxSize: 4294967296
+olcRootDN: cn=admin,$base
+olcRootPW: $password
+olcDbIndex: objectClass eq
+olcDbIndex: entryCSN,entryUUID eq
+olcDbIndex: keywords eq
+olcDbIndex: proxyAddresses eq
+olcAccess: {0}to * by users read by anonymous auth
+olcLimits: {0}users size=unlimited time=unlimited
+
+dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcSyncProvConfig
+olcOverlay: {0}syncprov
+olcSpCheckpoint: 100 5
+olcSpSessionLog: 1000
+EOF
+rm -rf "$dir/slapd.d"/* "$dir/db"/*
+slapadd -q -n0 -F "$dir/slapd.d" -l "$dir/config.ldif"
+# The base entry, as a domain controller's naming context would be; autodisc makes the rest.
+printf 'dn: %s\nobjectClass: domain\ndc: %s\n' "$base" "${first_dc:-example}" > "$dir/base.ldif"
+slapadd -q -n1 -F "$dir/slapd.d" -l "$dir/base.ldif"
+
+"$slapd" -F "$dir/slapd.d" -h "ldap://127.0.0.1:$port/" -d 0 > "$dir/slapd.log" 2>&1 &
+pid=$!
+echo "$pid" > "$dir/slapd.pid"
+for _ in $(seq 100); do
+  if ldapsearch -x -H "ldap://127.0.0.1:$port" -s base -b "" namingContexts >/dev/null 2>&1; then
+    echo "$pid"
+    exit 0
+  fi
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.05
+done
+echo "slapd.sh: slapd did not start; its log:" >&2
+cat "$dir/slapd.log" >&2
+stop
+exit 1

@@ -1,0 +1,554 @@
+#include "store/ldap_store.hpp"
+
+#define LDAP_DEPRECATED 0
+#include <ldap.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+
+#include "model/text.hpp"
+
+namespace autodisc::store {
+
+using namespace autodisc::model;
+using ldap::Entry;
+
+struct LdapStore::Op {
+  std::string what;               // for the message when the undo fails
+  std::function<int()> undo;
+};
+
+namespace {
+
+std::string envOr(const char* name, std::string dflt = {}) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : dflt;
+}
+
+// Arrays of C strings for libldap, kept alive by the vectors they point into.
+struct CStrings {
+  std::vector<char*> ptrs;
+  explicit CStrings(const std::vector<std::string>& v) {
+    for (auto& s : v) ptrs.push_back(const_cast<char*>(s.c_str()));
+    ptrs.push_back(nullptr);
+  }
+  char** get() { return ptrs.data(); }
+};
+
+// LDAPMod arrays for an entry's attributes (values as berval), with the storage they point into.
+struct Mods {
+  std::vector<LDAPMod> mods;
+  std::vector<std::vector<berval>> values;
+  std::vector<std::vector<berval*>> valuePtrs;
+  std::vector<LDAPMod*> ptrs;
+  Mods(const Entry& e, int op, bool skipEmpty, bool skipObjectClass) {
+    mods.reserve(e.attrs.size());
+    values.reserve(e.attrs.size());
+    valuePtrs.reserve(e.attrs.size());
+    for (auto& [name, vals] : e.attrs) {
+      if (skipEmpty && vals.empty()) continue;
+      if (skipObjectClass && text::iequals(name, "objectClass")) continue;
+      auto& bv = values.emplace_back();
+      for (auto& v : vals) bv.push_back(berval{static_cast<ber_len_t>(v.size()), const_cast<char*>(v.data())});
+      auto& bp = valuePtrs.emplace_back();
+      for (auto& b : bv) bp.push_back(&b);
+      bp.push_back(nullptr);
+      LDAPMod m{};
+      m.mod_op = op | LDAP_MOD_BVALUES;
+      m.mod_type = const_cast<char*>(name.c_str());
+      m.mod_bvalues = bp.data();
+      mods.push_back(m);
+    }
+    for (auto& m : mods) ptrs.push_back(&m);
+    ptrs.push_back(nullptr);
+  }
+  LDAPMod** get() { return ptrs.data(); }
+};
+
+Entry toEntry(LDAP* ld, LDAPMessage* msg) {
+  Entry e;
+  if (char* dn = ldap_get_dn(ld, msg)) {
+    e.dn = dn;
+    ldap_memfree(dn);
+  }
+  BerElement* ber = nullptr;
+  for (char* a = ldap_first_attribute(ld, msg, &ber); a; a = ldap_next_attribute(ld, msg, ber)) {
+    std::vector<std::string> vals;
+    if (berval** v = ldap_get_values_len(ld, msg, a)) {
+      for (int i = 0; v[i]; ++i) vals.emplace_back(v[i]->bv_val, v[i]->bv_len);
+      ldap_value_free_len(v);
+    }
+    e.attrs.emplace_back(a, std::move(vals));
+    ldap_memfree(a);
+  }
+  if (ber) ber_free(ber, 0);
+  return e;
+}
+
+// The first RDN of a DN, as written.
+std::string firstRdn(const std::string& dn) {
+  auto parent = ldap::parentDn(dn);
+  return parent.empty() ? dn : dn.substr(0, dn.size() - parent.size() - 1);
+}
+
+// The order changes are written in: what others point at or sit under first.
+int kindRank(Kind k) {
+  switch (k) {
+    case Kind::OrganizationConfig: return 0;
+    case Kind::AdSite: return 1;
+    case Kind::AdSubnet: return 2;
+    case Kind::AcceptedDomain: return 3;
+    case Kind::ExchangeServer: return 4;
+    case Kind::ClientAccessArray: return 5;
+    case Kind::MailboxDatabase: return 6;
+    case Kind::VirtualDirectory: return 7;
+    case Kind::OutlookAnywhere: return 8;
+    case Kind::OutlookProvider: return 9;
+    case Kind::Recipient: return 10;
+  }
+  return 11;
+}
+
+}  // namespace
+
+LdapStore::LdapStore(std::string uri, std::string server, std::string baseDn, bool startTls)
+    : uri_(std::move(uri)), server_(std::move(server)), layout_(std::move(baseDn)), startTls_(startTls) {}
+
+LdapStore::~LdapStore() {
+  if (ld_) ldap_unbind_ext_s(ld_, nullptr, nullptr);
+}
+
+Error LdapStore::ldapError(std::string_view doing, int rc) const {
+  std::string msg = "store " + uri_ + ": " + std::string(doing) + ": " + ldap_err2string(rc);
+  char* diag = nullptr;
+  if (ld_ && ldap_get_option(ld_, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) == LDAP_OPT_SUCCESS && diag) {
+    if (*diag) msg += std::string(" (") + diag + ")";
+    ldap_memfree(diag);
+  }
+  if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT)
+    msg += "; is the directory server running and reachable?";
+  if (rc == LDAP_INVALID_CREDENTIALS) msg += "; check AUTODISC_LDAP_BIND_DN and the password";
+  if (rc == LDAP_INSUFFICIENT_ACCESS) msg += "; the bind DN may not change this part of the directory";
+  return Error{msg};
+}
+
+Result<std::unique_ptr<LdapStore>> LdapStore::open(std::string_view uri) {
+  LDAPURLDesc* url = nullptr;
+  std::string u(uri);
+  if (ldap_url_parse(u.c_str(), &url) != LDAP_URL_SUCCESS || !url)
+    return fail("store " + u + ": not an LDAP URL (expected ldap://HOST[:PORT]/BASE-DN)");
+  std::string scheme = url->lud_scheme ? url->lud_scheme : "ldap";
+  std::string host = url->lud_host ? url->lud_host : "";
+  int port = url->lud_port;
+  std::string base = url->lud_dn ? url->lud_dn : "";
+  bool startTls = false;
+  if (url->lud_exts)
+    for (int i = 0; url->lud_exts[i]; ++i) {
+      std::string ext = url->lud_exts[i];
+      if (!ext.empty() && ext[0] == '!') ext.erase(0, 1);
+      if (text::iequals(ext, "starttls")) startTls = true;
+      else {
+        ldap_free_urldesc(url);
+        return fail("store " + u + ": unknown URL extension '" + ext + "' (only starttls is understood)");
+      }
+    }
+  ldap_free_urldesc(url);
+  if (base.empty()) return fail("store " + u + ": the URL names no base DN (ldap://HOST[:PORT]/DC=example,DC=com)");
+  if (host.empty()) return fail("store " + u + ": the URL names no server");
+  std::string server = scheme + "://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                       (port ? ":" + std::to_string(port) : std::string());
+  std::unique_ptr<LdapStore> s(new LdapStore(u, server, base, startTls));
+  if (auto r = s->connect(); !r) return std::unexpected(r.error());
+  if (auto r = s->ensureSkeleton(); !r) return std::unexpected(r.error());
+  return s;
+}
+
+Result<void> LdapStore::connect() {
+  if (ld_) {
+    ldap_unbind_ext_s(ld_, nullptr, nullptr);
+    ld_ = nullptr;
+  }
+  int rc = ldap_initialize(&ld_, server_.c_str());
+  if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("connecting", rc));
+  int v3 = LDAP_VERSION3;
+  ldap_set_option(ld_, LDAP_OPT_PROTOCOL_VERSION, &v3);
+  ldap_set_option(ld_, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);  // never chase a reference off this server
+  timeval net{5, 0}, op{30, 0};
+  ldap_set_option(ld_, LDAP_OPT_NETWORK_TIMEOUT, &net);
+  ldap_set_option(ld_, LDAP_OPT_TIMEOUT, &op);
+  if (startTls_ && (rc = ldap_start_tls_s(ld_, nullptr, nullptr)) != LDAP_SUCCESS)
+    return std::unexpected(ldapError("StartTLS", rc));
+  std::string dn = envOr("AUTODISC_LDAP_BIND_DN");
+  std::string password = envOr("AUTODISC_LDAP_PASSWORD");
+  if (password.empty())
+    if (auto file = envOr("AUTODISC_LDAP_PASSWORD_FILE"); !file.empty()) {
+      std::ifstream in(file);
+      if (!in) return fail("store " + uri_ + ": cannot read the password file " + file);
+      std::getline(in, password);
+    }
+  berval cred{static_cast<ber_len_t>(password.size()), password.data()};
+  rc = ldap_sasl_bind_s(ld_, dn.empty() ? nullptr : dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+  if (rc != LDAP_SUCCESS) return std::unexpected(ldapError(dn.empty() ? "binding anonymously" : "binding as " + dn, rc));
+  return {};
+}
+
+template <class F>
+int LdapStore::withRetry(F&& f) {
+  int rc = ld_ ? f() : LDAP_SERVER_DOWN;
+  if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) {
+    if (connect()) rc = f();
+  }
+  return rc;
+}
+
+Result<std::vector<Entry>> LdapStore::search(const std::string& base, int scope, const std::string& filter,
+                                             const std::vector<std::string>& attrs, bool paged) {
+  std::vector<Entry> out;
+  berval cookie{0, nullptr};
+  std::string cookieBytes;
+  for (;;) {
+    CStrings a(attrs);
+    LDAPMessage* res = nullptr;
+    LDAPControl* page = nullptr;
+    int rc = withRetry([&] {
+      if (res) {
+        ldap_msgfree(res);
+        res = nullptr;
+      }
+      LDAPControl* ctrls[2] = {nullptr, nullptr};
+      if (paged) {
+        if (page) ldap_control_free(page);
+        page = nullptr;
+        cookie.bv_val = cookieBytes.data();
+        cookie.bv_len = cookieBytes.size();
+        if (ldap_create_page_control(ld_, 1000, &cookie, 0, &page) != LDAP_SUCCESS) return LDAP_NO_MEMORY;
+        ctrls[0] = page;
+      }
+      return ldap_search_ext_s(ld_, base.c_str(), scope, filter.c_str(), a.get(), 0, paged ? ctrls : nullptr, nullptr,
+                               nullptr, LDAP_NO_LIMIT, &res);
+    });
+    if (page) ldap_control_free(page);
+    if (rc == LDAP_NO_SUCH_OBJECT) {
+      if (res) ldap_msgfree(res);
+      return out;
+    }
+    if (rc != LDAP_SUCCESS) {
+      if (res) ldap_msgfree(res);
+      return std::unexpected(ldapError("reading " + base, rc));
+    }
+    for (LDAPMessage* m = ldap_first_entry(ld_, res); m; m = ldap_next_entry(ld_, m)) out.push_back(toEntry(ld_, m));
+    cookieBytes.clear();
+    if (paged) {
+      LDAPControl** returned = nullptr;
+      int err = 0;
+      ldap_parse_result(ld_, res, &err, nullptr, nullptr, nullptr, &returned, 0);
+      if (returned) {
+        if (LDAPControl* c = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, returned, nullptr)) {
+          ber_int_t count = 0;
+          berval next{0, nullptr};
+          if (ldap_parse_pageresponse_control(ld_, c, &count, &next) == LDAP_SUCCESS && next.bv_val) {
+            cookieBytes.assign(next.bv_val, next.bv_len);
+            ber_memfree(next.bv_val);
+          }
+        }
+        ldap_controls_free(returned);
+      }
+    }
+    ldap_msgfree(res);
+    if (cookieBytes.empty()) return out;
+  }
+}
+
+Result<std::optional<Entry>> LdapStore::entryAt(const std::string& dn, const std::vector<std::string>& attrs) {
+  auto r = search(dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, false);
+  if (!r) return std::unexpected(r.error());
+  if (r->empty()) return std::optional<Entry>{};
+  return std::optional<Entry>{std::move(r->front())};
+}
+
+int LdapStore::addEntry(const Entry& e) {
+  Mods m(e, LDAP_MOD_ADD, true, false);
+  return withRetry([&] { return ldap_add_ext_s(ld_, e.dn.c_str(), m.get(), nullptr, nullptr); });
+}
+
+int LdapStore::replaceAttrs(const Entry& e) {
+  Mods m(e, LDAP_MOD_REPLACE, false, true);
+  if (m.mods.empty()) return LDAP_SUCCESS;
+  return withRetry([&] { return ldap_modify_ext_s(ld_, e.dn.c_str(), m.get(), nullptr, nullptr); });
+}
+
+int LdapStore::deleteEntry(const std::string& dn) {
+  return withRetry([&] { return ldap_delete_ext_s(ld_, dn.c_str(), nullptr, nullptr); });
+}
+
+Result<void> LdapStore::ensureSkeleton() {
+  // The base must be there already; the containers Exchange's configuration sits in are made.
+  auto base = entryAt(layout_.base(), {"objectClass"});
+  if (!base) return std::unexpected(base.error());
+  if (!*base) return fail("store " + uri_ + ": the base DN " + layout_.base() + " does not exist in the directory");
+  std::vector<Op> ignored;
+  if (auto r = ensureContainers(layout_.exchange(), ignored); !r) return r;  // the containers above it
+  // The Exchange configuration container carries the store's version and lock.
+  auto exch = entryAt(layout_.exchange(), {"objectClass"});
+  if (!exch) return std::unexpected(exch.error());
+  int rc = LDAP_SUCCESS;
+  if (!*exch) {
+    Entry e{layout_.exchange(),
+            {{"objectClass", {"top", "container", "msExchConfigurationContainer", "autodiscStore"}},
+             {"cn", {"Microsoft Exchange"}}}};
+    rc = addEntry(e);
+    if (rc == LDAP_ALREADY_EXISTS) rc = LDAP_SUCCESS;
+  } else if (!(*exch)->hasClass("autodiscStore")) {
+    Entry e{layout_.exchange(), {{"objectClass", {"autodiscStore"}}}};
+    Mods m(e, LDAP_MOD_ADD, true, false);
+    rc = withRetry([&] { return ldap_modify_ext_s(ld_, e.dn.c_str(), m.get(), nullptr, nullptr); });
+  }
+  if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("preparing " + layout_.exchange(), rc));
+  return {};
+}
+
+Result<void> LdapStore::ensureContainers(const std::string& dn, std::vector<Op>&) {
+  for (auto& c : layout_.containersAbove(dn)) {
+    auto key = ldap::normalizeDn(c);
+    if (knownContainers_.count(key)) continue;
+    auto here = entryAt(c, {"objectClass"});
+    if (!here) return std::unexpected(here.error());
+    if (!*here) {
+      Entry e;
+      e.dn = c;
+      auto rdn = firstRdn(c);
+      auto eq = rdn.find('=');
+      // A container made here is left in place if the change is undone: empty and harmless.
+      e.attrs = {{"objectClass", {"top", "container"}}, {"cn", {rdn.substr(eq + 1)}}};
+      // The values of an RDN are written escaped; the cn attribute wants them plain.
+      std::string plain;
+      for (std::size_t i = eq + 1; i < rdn.size(); ++i) {
+        if (rdn[i] == '\\' && i + 1 < rdn.size()) ++i;
+        plain += rdn[i];
+      }
+      e.attrs[1].second = {plain};
+      int rc = addEntry(e);
+      if (rc != LDAP_SUCCESS && rc != LDAP_ALREADY_EXISTS) return std::unexpected(ldapError("creating " + c, rc));
+    }
+    knownContainers_.insert(key);
+  }
+  return {};
+}
+
+Result<std::uint64_t> LdapStore::version() {
+  auto e = entryAt(layout_.exchange(), {"autodiscVersion"});
+  if (!e) return std::unexpected(e.error());
+  if (!*e) return std::uint64_t{0};
+  auto v = (*e)->first("autodiscVersion");
+  if (v.empty()) return std::uint64_t{0};
+  return static_cast<std::uint64_t>(std::strtoull(std::string(v).c_str(), nullptr, 10));
+}
+
+Result<Store::Loaded> LdapStore::read() {
+  auto v = version();
+  if (!v) return std::unexpected(v.error());
+  auto entries = search(layout_.base(), LDAP_SCOPE_SUBTREE, ldap::Layout::filterRead(), ldap::Layout::attributesRead(), true);
+  if (!entries) return std::unexpected(entries.error());
+  auto built = layout_.build(*entries);
+  for (auto& s : built.skipped) std::cerr << "W-LDAP-SKIPPED " << s << '\n';
+  dns_ = std::move(built.dns);
+  return Loaded{std::make_shared<Organization>(std::move(built.org)), *v};
+}
+
+Result<std::string> LdapStore::lock() {
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string token = std::to_string(now) + " " + host + " " + std::to_string(getpid());
+  Entry add{layout_.exchange(), {{"autodiscLock", {token}}}};
+  Mods m(add, LDAP_MOD_ADD, true, false);
+  int rc = withRetry([&] { return ldap_modify_ext_s(ld_, add.dn.c_str(), m.get(), nullptr, nullptr); });
+  if (rc == LDAP_SUCCESS) return token;
+  if (rc != LDAP_TYPE_OR_VALUE_EXISTS && rc != LDAP_CONSTRAINT_VIOLATION)
+    return std::unexpected(ldapError("locking for a change", rc));
+  auto held = entryAt(layout_.exchange(), {"autodiscLock"});
+  if (!held) return std::unexpected(held.error());
+  std::string other = *held ? std::string((*held)->first("autodiscLock")) : std::string();
+  long long since = std::atoll(other.c_str());
+  if (!other.empty() && now - since <= kStaleLockSeconds)
+    return fail("store " + uri_ + ": another session is changing the directory (lock held by " + other.substr(other.find(' ') + 1) +
+                " for " + std::to_string(now - since) + " s); try again when it has finished");
+  // A stale lock: replaced only if it is still the one read (a delete of that exact value).
+  Entry swap{layout_.exchange(), {{"autodiscLock", {other}}}};
+  Mods del(swap, LDAP_MOD_DELETE, true, false);
+  Mods put(add, LDAP_MOD_ADD, true, false);
+  LDAPMod* both[] = {del.mods.empty() ? nullptr : &del.mods[0], put.mods.empty() ? nullptr : &put.mods[0], nullptr};
+  rc = withRetry([&] { return ldap_modify_ext_s(ld_, add.dn.c_str(), other.empty() ? both + 1 : both, nullptr, nullptr); });
+  if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("taking over a stale lock", rc));
+  std::cerr << "W-LDAP-STALE-LOCK broke a lock held since " << (now - since) << " s by " << other << '\n';
+  return token;
+}
+
+void LdapStore::unlock(const std::string& token) {
+  Entry e{layout_.exchange(), {{"autodiscLock", {token}}}};
+  Mods m(e, LDAP_MOD_DELETE, true, false);
+  withRetry([&] { return ldap_modify_ext_s(ld_, e.dn.c_str(), m.get(), nullptr, nullptr); });
+}
+
+Result<void> LdapStore::deleteSubtree(const std::string& dn, std::vector<Op>& undo) {
+  auto all = search(dn, LDAP_SCOPE_SUBTREE, "(objectClass=*)", {"*"}, true);
+  if (!all) return std::unexpected(all.error());
+  // Deepest first; each entry's attributes are kept to add it back (parents first) on undo.
+  std::sort(all->begin(), all->end(), [](const Entry& a, const Entry& b) {
+    return std::count(a.dn.begin(), a.dn.end(), ',') > std::count(b.dn.begin(), b.dn.end(), ',');
+  });
+  for (auto& e : *all) {
+    int rc = deleteEntry(e.dn);
+    if (rc == LDAP_NO_SUCH_OBJECT) continue;
+    if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("deleting " + e.dn, rc));
+    knownContainers_.erase(ldap::normalizeDn(e.dn));
+    undo.push_back(Op{"add back " + e.dn, [this, e] { return addEntry(e); }});
+  }
+  return {};
+}
+
+Result<void> LdapStore::renameSubtree(const std::string& from, const std::string& to, std::vector<Op>& undo) {
+  std::string newRdn = firstRdn(to), newParent = ldap::parentDn(to);
+  std::string oldRdn = firstRdn(from), oldParent = ldap::parentDn(from);
+  bool move = ldap::normalizeDn(newParent) != ldap::normalizeDn(oldParent);
+  if (move)
+    if (auto r = ensureContainers(to, undo); !r) return r;
+  int rc = withRetry([&] {
+    return ldap_rename_s(ld_, from.c_str(), newRdn.c_str(), move ? newParent.c_str() : nullptr, 1, nullptr, nullptr);
+  });
+  if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("renaming " + from + " to " + to, rc));
+  knownContainers_.clear();  // DNs below moved
+  undo.push_back(Op{"rename back " + to, [this, to, oldRdn, oldParent, move] {
+                      return ldap_rename_s(ld_, to.c_str(), oldRdn.c_str(), move ? oldParent.c_str() : nullptr, 1,
+                                           nullptr, nullptr);
+                    }});
+  return {};
+}
+
+Result<void> LdapStore::writeEntry(const Entry& desired, const std::string& currentDn, std::vector<Op>& undo) {
+  std::string at = currentDn.empty() ? desired.dn : currentDn;
+  if (ldap::normalizeDn(at) != ldap::normalizeDn(desired.dn)) {
+    auto there = entryAt(at, {"objectClass"});
+    if (!there) return std::unexpected(there.error());
+    if (*there) {
+      if (auto r = renameSubtree(at, desired.dn, undo); !r) return r;
+    }
+  }
+  std::vector<std::string> names;
+  for (auto& [n, v] : desired.attrs) names.push_back(n);
+  auto before = entryAt(desired.dn, names);
+  if (!before) return std::unexpected(before.error());
+  if (!*before) {
+    if (auto r = ensureContainers(desired.dn, undo); !r) return r;
+    int rc = addEntry(desired);
+    if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("adding " + desired.dn, rc));
+    std::string dn = desired.dn;
+    undo.push_back(Op{"delete " + dn, [this, dn] { return deleteEntry(dn); }});
+    return {};
+  }
+  int rc = replaceAttrs(desired);
+  if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("changing " + desired.dn, rc));
+  // Undo: the managed attributes as they were (absent ones removed again).
+  Entry old;
+  old.dn = desired.dn;
+  for (auto& n : names) {
+    auto* v = (*before)->get(n);
+    old.attrs.emplace_back(n, v ? *v : std::vector<std::string>{});
+  }
+  undo.push_back(Op{"restore " + old.dn, [this, old] { return replaceAttrs(old); }});
+  return {};
+}
+
+void LdapStore::undoAll(std::vector<Op>& undo) {
+  for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+    int rc = it->undo();
+    if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT && rc != LDAP_ALREADY_EXISTS)
+      std::cerr << "E-LDAP-UNDO could not " << it->what << ": " << ldap_err2string(rc)
+                << " (the directory may hold part of the change)\n";
+  }
+  undo.clear();
+}
+
+Result<std::uint64_t> LdapStore::apply(const Organization& org, const std::vector<ObjectRef>& changed,
+                                       std::uint64_t baseVersion) {
+  auto token = lock();
+  if (!token) {
+    auto e = token.error();
+    e.message += ". Nothing was changed.";
+    return std::unexpected(e);
+  }
+  std::vector<Op> undo;
+  auto abort = [&](Error e) -> Result<std::uint64_t> {
+    undoAll(undo);
+    unlock(*token);
+    e.message += ". Nothing was changed.";
+    return std::unexpected(std::move(e));
+  };
+  auto v = version();
+  if (!v) return abort(v.error());
+  if (*v != baseVersion)
+    return abort(Error{"store " + uri_ + ": another session changed the directory while this command ran; run it again"});
+
+  auto dns = dns_;  // committed to dns_ only when the whole change is
+  // Deletions first, children before parents; then the rest, parents before children.
+  std::vector<ObjectRef> gone, present;
+  for (auto ref : changed) (layout_.entriesOf(org, ref).empty() ? gone : present).push_back(ref);
+  std::stable_sort(gone.begin(), gone.end(), [](ObjectRef a, ObjectRef b) { return kindRank(a.kind) > kindRank(b.kind); });
+  std::stable_sort(present.begin(), present.end(), [](ObjectRef a, ObjectRef b) { return kindRank(a.kind) < kindRank(b.kind); });
+  for (auto ref : gone) {
+    auto it = dns.find(ref);
+    if (it == dns.end()) continue;  // never written
+    if (auto r = deleteSubtree(it->second, undo); !r) return abort(r.error());
+    dns.erase(it);
+  }
+  for (auto ref : present) {
+    auto entries = layout_.entriesOf(org, ref);
+    auto it = dns.find(ref);
+    std::string current = it == dns.end() ? std::string() : it->second;
+    if (ref.kind == Kind::OrganizationConfig && !current.empty() &&
+        ldap::normalizeDn(current) != ldap::normalizeDn(entries.front().dn)) {
+      // A new organisation name moves everything below it: the DNs read before move with it.
+      std::string oldSuffix = ldap::normalizeDn(current);
+      if (auto r = writeEntry(entries.front(), current, undo); !r) return abort(r.error());
+      for (auto& [k, dn] : dns) {
+        auto n = ldap::normalizeDn(dn);
+        if (n.size() > oldSuffix.size() && n.ends_with("," + oldSuffix))
+          dn = dn.substr(0, dn.size() - current.size()) + entries.front().dn;
+      }
+      dns[ref] = entries.front().dn;
+      continue;
+    }
+    if (auto r = writeEntry(entries.front(), current, undo); !r) return abort(r.error());
+    dns[ref] = entries.front().dn;
+    // Entries that come with the object (a server's SCP): written, or removed when empty.
+    for (std::size_t i = 1; i < entries.size(); ++i) {
+      const Entry& extra = entries[i];
+      if (extra.attrs.empty()) {
+        auto there = entryAt(extra.dn, {"objectClass"});
+        if (!there) return abort(there.error());
+        if (*there) {
+          // With neither URL nor scope, the SCP and its Autodiscover container go (spec 7.2).
+          if (auto r = deleteSubtree(ldap::parentDn(extra.dn), undo); !r) return abort(r.error());
+        }
+        continue;
+      }
+      if (auto r = writeEntry(extra, {}, undo); !r) return abort(r.error());
+    }
+  }
+  // The version moves last: a server that reloads on it sees the whole change.
+  Entry bump{layout_.exchange(), {{"autodiscVersion", {std::to_string(*v + 1)}}}};
+  int rc = replaceAttrs(bump);
+  if (rc != LDAP_SUCCESS) return abort(ldapError("recording the new version", rc));
+  undo.clear();
+  unlock(*token);
+  dns_ = std::move(dns);
+  notify(*v + 1);
+  return *v + 1;
+}
+
+}  // namespace autodisc::store

@@ -1,0 +1,71 @@
+#pragma once
+// The organisation in an LDAP directory (OpenLDAP with autodisc's schema, or Active Directory
+// extended with it), laid out as Exchange lays it out (ldap_layout.hpp, docs/directory.md).
+//
+// URI: ldap://HOST[:PORT]/BASE-DN or ldaps://...; "ldap://HOST/BASE????starttls" asks for StartTLS.
+// The bind DN and password come from AUTODISC_LDAP_BIND_DN and AUTODISC_LDAP_PASSWORD (or
+// AUTODISC_LDAP_PASSWORD_FILE, a file whose first line is the password); none means an anonymous bind.
+//
+// LDAP has no transaction over several entries. A change is made under a lock (a single-valued
+// attribute on the Exchange container, added only if absent), each entry's previous state is kept,
+// and a failure puts back what was written, in reverse order, before the lock is released. The
+// version on the same container moves only at the end, so servers that reload on a new version
+// see whole changes.
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "store/ldap_layout.hpp"
+#include "store/store.hpp"
+
+typedef struct ldap LDAP;
+
+namespace autodisc::store {
+
+class LdapStore : public Store {
+ public:
+  static Result<std::unique_ptr<LdapStore>> open(std::string_view uri);
+  ~LdapStore() override;
+
+  Result<Loaded> read() override;
+  Result<std::uint64_t> version() override;
+  Result<std::uint64_t> apply(const model::Organization& org, const std::vector<model::ObjectRef>& changed,
+                              std::uint64_t baseVersion) override;
+  std::string describe() const override { return uri_; }
+
+  // A lock older than this is taken to be a crashed writer's and is broken.
+  static constexpr int kStaleLockSeconds = 60;
+
+ private:
+  struct Op;  // one write and how to undo it
+  LdapStore(std::string uri, std::string server, std::string baseDn, bool startTls);
+  Result<void> connect();
+  Result<void> ensureSkeleton();
+  Error ldapError(std::string_view doing, int rc) const;
+  // One attempt, and one more on a fresh connection if the server went away.
+  template <class F> int withRetry(F&& f);
+
+  Result<std::vector<ldap::Entry>> search(const std::string& base, int scope, const std::string& filter,
+                                          const std::vector<std::string>& attrs, bool paged);
+  Result<std::optional<ldap::Entry>> entryAt(const std::string& dn, const std::vector<std::string>& attrs);
+  int addEntry(const ldap::Entry& e);
+  int replaceAttrs(const ldap::Entry& e);
+  int deleteEntry(const std::string& dn);
+  Result<void> ensureContainers(const std::string& dn, std::vector<Op>& undo);
+  Result<void> writeEntry(const ldap::Entry& desired, const std::string& currentDn, std::vector<Op>& undo);
+  Result<void> deleteSubtree(const std::string& dn, std::vector<Op>& undo);
+  Result<void> renameSubtree(const std::string& from, const std::string& to, std::vector<Op>& undo);
+  void undoAll(std::vector<Op>& undo);
+  Result<std::string> lock();
+  void unlock(const std::string& token);
+
+  std::string uri_, server_;
+  ldap::Layout layout_;
+  bool startTls_ = false;
+  LDAP* ld_ = nullptr;
+  std::map<model::ObjectRef, std::string> dns_;  // where each object was read from (or last written)
+  std::set<std::string> knownContainers_;        // normalised DNs known to exist
+};
+
+}  // namespace autodisc::store
