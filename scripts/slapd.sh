@@ -2,7 +2,9 @@
 # A throwaway OpenLDAP server (Debian's slapd) with autodisc's schema, on a loopback address, for
 # the tests and for trying the directory store by hand.
 #
-#   scripts/slapd.sh start DIR PORT [BASE-DN] [ADMIN-PASSWORD]   (prints the PID; waits until it answers)
+#   scripts/slapd.sh start DIR PORT [BASE-DN] [ADMIN-PASSWORD]   (a new, empty directory; prints the PID
+#                                                                 and returns when it answers)
+#   scripts/slapd.sh resume DIR PORT     (the same server again, with what it held when it was stopped)
 #   scripts/slapd.sh stop DIR
 #
 # Everything it writes is under DIR: its cn=config, its database, its PID. It listens on
@@ -25,7 +27,7 @@ stop() {
 }
 
 if [ "$cmd" = stop ]; then stop; exit 0; fi
-[ "$cmd" = start ] || { echo "slapd.sh: unknown command $cmd" >&2; exit 64; }
+[ "$cmd" = start ] || [ "$cmd" = resume ] || { echo "slapd.sh: unknown command $cmd" >&2; exit 64; }
 port=${3:?the port to listen on}
 base=${4:-DC=e2010,DC=test}
 password=${5:-secret}
@@ -33,6 +35,28 @@ slapd=$(command -v slapd || echo /usr/sbin/slapd)
 [ -x "$slapd" ] || { echo "slapd.sh: slapd is not installed (Debian package slapd)" >&2; exit 1; }
 schemas=/etc/ldap/schema
 modules=/usr/lib/ldap
+
+launch() {
+  "$slapd" -F "$dir/slapd.d" -h "ldap://127.0.0.1:$port/" -d 0 > "$dir/slapd.log" 2>&1 &
+  pid=$!
+  echo "$pid" > "$dir/slapd.pid"
+  for _ in $(seq 100); do
+    if ldapsearch -x -H "ldap://127.0.0.1:$port" -s base -b "" namingContexts >/dev/null 2>&1; then
+      echo "$pid"
+      exit 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "slapd.sh: slapd did not start; its log:" >&2
+  cat "$dir/slapd.log" >&2
+  stop
+  exit 1
+}
+if [ "$cmd" = resume ]; then
+  [ -d "$dir/slapd.d" ] || { echo "slapd.sh: nothing to resume in $dir" >&2; exit 1; }
+  launch
+fi
 
 mkdir -p "$dir/slapd.d" "$dir/db"
 first_dc=$(echo "$base" | sed -n 's/^[Dd][Cc]=\([^,]*\).*/\1/p')
@@ -97,18 +121,4 @@ slapadd -q -n0 -F "$dir/slapd.d" -l "$dir/config.ldif"
 printf 'dn: %s\nobjectClass: domain\ndc: %s\n' "$base" "${first_dc:-example}" > "$dir/base.ldif"
 slapadd -q -n1 -F "$dir/slapd.d" -l "$dir/base.ldif"
 
-"$slapd" -F "$dir/slapd.d" -h "ldap://127.0.0.1:$port/" -d 0 > "$dir/slapd.log" 2>&1 &
-pid=$!
-echo "$pid" > "$dir/slapd.pid"
-for _ in $(seq 100); do
-  if ldapsearch -x -H "ldap://127.0.0.1:$port" -s base -b "" namingContexts >/dev/null 2>&1; then
-    echo "$pid"
-    exit 0
-  fi
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.05
-done
-echo "slapd.sh: slapd did not start; its log:" >&2
-cat "$dir/slapd.log" >&2
-stop
-exit 1
+launch

@@ -213,6 +213,9 @@ struct Metrics {
         if (auto n = byStatus[l][s].load(std::memory_order_relaxed)) f(kListeners[l], kStatuses[s], n);
   }
   std::atomic<std::uint64_t> snapshotVersion{0};
+  // The store: reachable at the last look, and the looks that failed.
+  std::atomic<bool> storeUp{true};
+  std::atomic<std::uint64_t> storeErrors{0};
   std::atomic<std::int64_t> snapshotLoadedAt{0};
 };
 
@@ -549,8 +552,11 @@ class Service {
     auto route = routeOf(req.target);
     if (route == "/healthz") return plain(res, 200, "ok\n");
     if (route == "/readyz") {
-      bool ready = snapshot() != nullptr && !draining;
-      return plain(res, ready ? 200 : 503, ready ? "ready\n" : "not ready\n");
+      if (snapshot() == nullptr || draining) return plain(res, 503, "not ready\n");
+      if (!metrics_.storeUp)
+        return plain(res, 503, "not ready: the store is unreachable; answering from the snapshot of version " +
+                                   std::to_string(metrics_.snapshotVersion.load()) + "\n");
+      return plain(res, 200, "ready\n");
     }
     if (route == "/metrics") {
       std::string m;
@@ -589,6 +595,10 @@ class Service {
       m += "# TYPE autodisc_snapshot_version gauge\n";
       line("autodisc_snapshot_version", metrics_.snapshotVersion);
       line("autodisc_snapshot_loaded_timestamp_seconds", static_cast<std::uint64_t>(metrics_.snapshotLoadedAt.load()));
+      m += "# TYPE autodisc_store_up gauge\n";
+      line("autodisc_store_up", metrics_.storeUp ? 1 : 0);
+      m += "# TYPE autodisc_store_errors_total counter\n";
+      line("autodisc_store_errors_total", metrics_.storeErrors);
       return plain(res, 200, m);
     }
     return plain(res, 404, "not found\n");
@@ -1064,14 +1074,35 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
   bool stopping = false;
   std::thread poller([&] {
     std::unique_lock lock(m);
-    while (!cv.wait_for(lock, std::chrono::milliseconds(o.pollMilliseconds), [&] { return stopping; })) {
+    // While the store cannot be reached the last snapshot keeps serving; the looks back off to 5 s.
+    auto wait = std::chrono::milliseconds(o.pollMilliseconds);
+    while (!cv.wait_for(lock, wait, [&] { return stopping; })) {
       lock.unlock();
+      auto& stats = svc.metrics();
       auto moved = (*store)->poll();
+      bool wasUp = stats.storeUp;
+      if (moved && *moved) {
+        if (auto s = (*store)->load()) {
+          svc.publish(*s);
+        } else {
+          moved = std::unexpected(s.error());
+        }
+      }
       if (!moved) {
-        std::cerr << "E-STORE-POLL " << moved.error().message << '\n';
-      } else if (*moved) {
-        if (auto s = (*store)->load()) svc.publish(*s);
-        else std::cerr << "E-STORE-LOAD " << s.error().message << '\n';
+        stats.storeErrors++;
+        stats.storeUp = false;
+        if (wasUp)
+          std::cerr << "E-STORE-UNREACHABLE " << moved.error().message << " (answering from the snapshot of version "
+                    << stats.snapshotVersion << ")" << std::endl;
+        wait = std::min(wait * 2, std::max(std::chrono::milliseconds(5000), std::chrono::milliseconds(o.pollMilliseconds)));
+      } else {
+        if (!wasUp) {
+          // Back: whatever changed meanwhile is read now, whatever the version says.
+          if (auto s = (*store)->load()) svc.publish(*s);
+          std::cerr << "I-STORE-BACK the store answers again (version " << stats.snapshotVersion << ")" << std::endl;
+        }
+        stats.storeUp = true;
+        wait = std::chrono::milliseconds(o.pollMilliseconds);
       }
       lock.lock();
     }

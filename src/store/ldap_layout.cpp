@@ -336,8 +336,10 @@ std::vector<Entry> Layout::entriesOf(const Organization& org, ObjectRef ref) con
            {"legacyExchangeDN", one(o->legacyExchangeDn())},
            {"mail", one(o->primarySmtpAddress())},
            {"proxyAddresses", proxies},
-           {"targetAddress", o->externalEmailAddress().empty()
-                                 ? std::vector<std::string>{}
+           // Exchange writes targetAddress with its address type ("SMTP:bob@fabrikam.com").
+           {"targetAddress", o->externalEmailAddress().empty() ? std::vector<std::string>{}
+                             : o->externalEmailAddress().find(':') != std::string_view::npos
+                                 ? one(o->externalEmailAddress())
                                  : one("SMTP:" + std::string(o->externalEmailAddress()))},
            {"homeMDB", one(mailbox ? dnOf(org, {Kind::MailboxDatabase, o->database}) : std::string())},
            {"autodiscMailboxGuid", guid(o->exchangeGuid)},
@@ -559,8 +561,7 @@ Layout::Built Layout::build(const std::vector<Entry>& entries) const {
       Recipient r;
       r.id = assign(Kind::Recipient, e.dn);
       r.type = is(e, "user") ? RecipientType::Mailbox : RecipientType::MailUser;
-      std::string target(e.first("targetAddress"));
-      if (text::istartsWith(target, "SMTP:")) target.erase(0, 5);
+      std::string target(e.first("targetAddress"));  // with its type, as the model keeps it
       std::string proxies;
       if (auto* p = e.get("proxyAddresses")) proxies = text::join(*p, "\n");
       const std::string_view fields[Recipient::kFieldCount] = {

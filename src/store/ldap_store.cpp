@@ -173,6 +173,17 @@ Result<void> LdapStore::connect() {
     ldap_unbind_ext_s(ld_, nullptr, nullptr);
     ld_ = nullptr;
   }
+  // On any failure below the handle is dropped (withRetry makes a new one next time).
+  struct DropOnFailure {
+    LDAP*& ld;
+    bool ok = false;
+    ~DropOnFailure() {
+      if (!ok && ld) {
+        ldap_unbind_ext_s(ld, nullptr, nullptr);
+        ld = nullptr;
+      }
+    }
+  } drop{ld_};
   int rc = ldap_initialize(&ld_, server_.c_str());
   if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("connecting", rc));
   int v3 = LDAP_VERSION3;
@@ -194,16 +205,22 @@ Result<void> LdapStore::connect() {
   berval cred{static_cast<ber_len_t>(password.size()), password.data()};
   rc = ldap_sasl_bind_s(ld_, dn.empty() ? nullptr : dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
   if (rc != LDAP_SUCCESS) return std::unexpected(ldapError(dn.empty() ? "binding anonymously" : "binding as " + dn, rc));
+  drop.ok = true;
   return {};
 }
 
 template <class F>
 int LdapStore::withRetry(F&& f) {
-  int rc = ld_ ? f() : LDAP_SERVER_DOWN;
-  if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) {
-    if (connect()) rc = f();
+  // A handle that lost its server is dropped, never reused: libldap would reconnect it by itself,
+  // without the bind, and the directory would then answer as to an anonymous client.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!ld_ && !connect()) return LDAP_SERVER_DOWN;
+    int rc = f();
+    if (rc != LDAP_SERVER_DOWN && rc != LDAP_CONNECT_ERROR) return rc;
+    ldap_unbind_ext_s(ld_, nullptr, nullptr);
+    ld_ = nullptr;
   }
-  return rc;
+  return LDAP_SERVER_DOWN;
 }
 
 Result<std::vector<Entry>> LdapStore::search(const std::string& base, int scope, const std::string& filter,

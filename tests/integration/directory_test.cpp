@@ -1,0 +1,332 @@
+// The directory store against a real slapd (Debian's), started by scripts/slapd.sh with the schema
+// the project ships: the seed article's cmdlets give the same organisation as on SQLite, the SCP
+// query of spec 6.3 finds what Set-ClientAccessServer set, a failed change leaves nothing behind,
+// and two services on one directory follow it, keep answering without it and catch up after.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "support/process.hpp"
+
+using namespace autodisc::testing;
+
+namespace {
+
+constexpr const char* kBase = "DC=e2010,DC=test";
+constexpr const char* kAdmin = "cn=admin,DC=e2010,DC=test";
+constexpr const char* kUrlKeyword = "77378F46-2C66-4aa9-A6A6-3E7A48B19596";
+
+std::string readFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+class Directory : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access("/usr/sbin/slapd", X_OK) != 0) GTEST_SKIP() << "slapd is not installed (Debian package slapd)";
+    // A port below the ephemeral range: a client retrying a stopped server's port must not connect to itself.
+    std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
+    for (int attempt = 0; attempt < 5 && port_.empty(); ++attempt) {
+      std::string port = std::to_string(20000 + rng() % 10000);
+      auto r = slapd({"start", dir_.path() + "/ldap", port, kBase, "secret"});
+      if (r.exitCode == 0) port_ = port;
+    }
+    ASSERT_FALSE(port_.empty()) << "slapd did not start";
+    setenv("AUTODISC_LDAP_BIND_DN", kAdmin, 1);
+    setenv("AUTODISC_LDAP_PASSWORD", "secret", 1);
+    store_ = "ldap://127.0.0.1:" + port_ + "/" + kBase;
+  }
+  void TearDown() override {
+    for (pid_t p : servers_) {
+      kill(p, SIGKILL);
+      waitpid(p, nullptr, 0);
+    }
+    if (!port_.empty()) slapd({"stop", dir_.path() + "/ldap"});
+    unsetenv("AUTODISC_LDAP_BIND_DN");
+    unsetenv("AUTODISC_LDAP_PASSWORD");
+  }
+  ProcessResult slapd(std::vector<std::string> args) {
+    args.insert(args.begin(), {"/bin/bash", env("AUTODISC_SOURCE_DIR") + "/scripts/slapd.sh"});
+    return runProcess(args);
+  }
+  ProcessResult shell(const std::string& store, const std::string& script) {
+    return runProcess({env("AUTODISC_BIN"), "shell", "--store", store, "-"}, script);
+  }
+  ProcessResult ldapsearch(const std::string& base, const std::string& filter, std::vector<std::string> attrs) {
+    std::vector<std::string> argv = {"/usr/bin/ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-x", "-H",
+                                     "ldap://127.0.0.1:" + port_, "-D", kAdmin, "-w", "secret", "-b", base, filter};
+    argv.insert(argv.end(), attrs.begin(), attrs.end());
+    return runProcess(argv);
+  }
+  ProcessResult ldapmodify(const std::string& ldif, bool add = false) {
+    return runProcess({add ? "/usr/bin/ldapadd" : "/usr/bin/ldapmodify", "-x", "-H", "ldap://127.0.0.1:" + port_, "-D",
+                       kAdmin, "-w", "secret"},
+                      ldif);
+  }
+  // Everything a store holds, as the shell prints it, with the GUIDs (random per store) masked.
+  std::string dump(const std::string& store) {
+    std::string script;
+    for (auto c : {"Get-AcceptedDomain", "Get-ADReplicationSite", "Get-ADReplicationSubnet", "Get-ExchangeServer",
+                   "Get-ClientAccessServer", "Get-OwaVirtualDirectory", "Get-OabVirtualDirectory",
+                   "Get-WebServicesVirtualDirectory", "Get-ActiveSyncVirtualDirectory", "Get-EcpVirtualDirectory",
+                   "Get-AutodiscoverVirtualDirectory", "Get-MapiVirtualDirectory", "Get-OutlookAnywhere",
+                   "Get-ClientAccessArray", "Get-MailboxDatabase", "Get-Mailbox", "Get-MailUser", "Get-OutlookProvider",
+                   "Get-OrganizationConfig"})
+      script += std::string(c) + " | ConvertTo-Json\n";
+    auto r = shell(store, script);
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    static const std::regex guid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    return std::regex_replace(r.out, guid, "GUID");
+  }
+  std::string organisation() { return readFile(env("AUTODISC_SOURCE_DIR") + "/examples/e2010-organisation.ps1"); }
+  std::string scps() {
+    auto r = ldapsearch(std::string("CN=Configuration,") + kBase,
+                        std::string("(&(objectClass=serviceConnectionPoint)(|(keywords=67661D7F-8FC4-4fa7-BFAC-E1D7794C1F68)"
+                                    "(keywords=") + kUrlKeyword + ")))",
+                        {"serviceBindingInformation", "keywords"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    return r.out;
+  }
+  // `autodisc serve` on the directory; returns the HTTPS and admin ports.
+  std::pair<std::string, std::string> serve() {
+    static int n = 0;
+    std::string out = dir_.path() + "/serve" + std::to_string(++n) + ".out";
+    if (access((dir_.path() + "/server.pem").c_str(), R_OK) != 0) {
+      auto certs = runProcess({"/bin/bash", env("AUTODISC_SOURCE_DIR") + "/tests/data/certs/make-certs.sh", dir_.path(),
+                               "mail.e2010.com"});
+      EXPECT_EQ(certs.exitCode, 0) << certs.err;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+      freopen(out.c_str(), "w", stdout);
+      freopen((out + ".err").c_str(), "w", stderr);
+      execl(env("AUTODISC_BIN").c_str(), "autodisc", "serve", "--store", store_.c_str(), "--https", "127.0.0.1:0",
+            "--admin", "127.0.0.1:0", "--cert", (dir_.path() + "/server.pem").c_str(), "--key",
+            (dir_.path() + "/server.key").c_str(), "--threads", "1", nullptr);
+      _exit(127);
+    }
+    servers_.push_back(pid);
+    std::string https, admin;
+    for (int i = 0; i < 200 && (https.empty() || admin.empty()); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::ifstream f(out);
+      std::string word, name, where;
+      while (f >> word >> name >> where) {
+        auto port = where.substr(where.rfind(':') + 1);
+        if (name == "https") https = port;
+        if (name == "admin") admin = port;
+      }
+    }
+    EXPECT_FALSE(https.empty()) << readFile(out + ".err");
+    return {https, admin};
+  }
+  std::string ewsUrl(const std::string& httpsPort) {
+    auto r = runProcess({"/usr/bin/curl", "-s", "-k", "--max-time", "5", "-H", "Content-Type: text/xml", "--data-binary",
+                         "<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"http://schemas.microsoft.com/"
+                         "exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>alice@e2010.com"
+                         "</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/"
+                         "outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>",
+                         "https://127.0.0.1:" + httpsPort + "/autodiscover/autodiscover.xml"});
+    std::smatch m;
+    static const std::regex ext("<Type>EXPR</Type>[\\s\\S]*?<EwsUrl>([^<]*)</EwsUrl>");
+    return std::regex_search(r.out, m, ext) ? m[1].str() : "(no EXPR EwsUrl in: " + r.out.substr(0, 300) + ")";
+  }
+  std::string readyz(const std::string& adminPort) {
+    auto r = runProcess({"/usr/bin/curl", "-s", "--max-time", "5", "http://127.0.0.1:" + adminPort + "/readyz"});
+    return r.out;
+  }
+  // Waits up to `limit` for `pred`; returns the seconds it took, or -1.
+  template <class P>
+  double within(std::chrono::milliseconds limit, P pred) {
+    auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < limit) {
+      if (pred()) return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+
+  TempDir dir_;
+  std::string port_, store_;
+  std::vector<pid_t> servers_;
+};
+
+// The organisation of examples/ and the article's lines (as the seed article test fills them in),
+// run on SQLite and on the directory: every object and property reads back the same.
+TEST_F(Directory, TheSeedOrganisationReadsBackAsOnSqlite) {
+  std::string script = organisation() +
+                       "Get-ClientAccessServer | Set-ClientAccessServer -AutoDiscoverServiceInternalUri "
+                       "https://mail.e2010.com/Autodiscover/Autodiscover.xml\n"
+                       "Get-OwaVirtualDirectory | Set-OwaVirtualDirectory -ExternalUrl https://mail.e2010.com/owa\n"
+                       "New-ClientAccessArray -Name CAS_Array -FQDN outlook.e2010.local -Site Default-First-Site-Name\n"
+                       "Set-MailboxDatabase \"Mailbox Database 01\" -RpcClientAccessServer outlook.e2010.local\n"
+                       "Set-OrganizationConfig -MapiHttpEnabled $true\n"
+                       "New-AcceptedDomain -Name hosted -DomainName hosted.example -AutodiscoverRedirectUrl "
+                       "https://autodiscover.hoster.example/autodiscover/autodiscover.xml\n";
+  std::string sqlite = "sqlite:" + dir_.path() + "/org.db";
+  auto a = shell(sqlite, script);
+  ASSERT_EQ(a.exitCode, 0) << a.err;
+  auto b = shell(store_, script);
+  ASSERT_EQ(b.exitCode, 0) << b.err;
+  auto onSqlite = dump(sqlite);
+  EXPECT_NE(onSqlite.find("CAS_Array"), std::string::npos);
+  EXPECT_NE(onSqlite.find("Jaap Wesselius"), std::string::npos);
+  EXPECT_EQ(dump(store_), onSqlite);
+  // The organisation's new name moved its whole subtree.
+  auto org = ldapsearch(std::string("CN=Microsoft Exchange,CN=Services,CN=Configuration,") + kBase,
+                        "(objectClass=msExchOrganizationContainer)", {"cn"});
+  EXPECT_NE(org.out.find("cn: E2010"), std::string::npos) << org.out;
+  EXPECT_EQ(org.out.find("First Organization"), std::string::npos) << org.out;
+  // Recipients under AD's names.
+  auto jaap = ldapsearch(kBase, "(proxyAddresses=SMTP:jaap@e2010.com)", {"mail", "mailNickname", "homeMDB", "legacyExchangeDN"});
+  EXPECT_NE(jaap.out.find("mailNickname: jaap"), std::string::npos) << jaap.out;
+  EXPECT_NE(jaap.out.find("homeMDB: cn=Mailbox Database 01,cn=Databases,"), std::string::npos) << jaap.out;
+  auto bob = ldapsearch(kBase, "(objectClass=contact)", {"targetAddress"});
+  EXPECT_NE(bob.out.find("targetAddress: SMTP:bob@fabrikam.com"), std::string::npos) << bob.out;
+}
+
+// Spec 6.3's query finds one SCP URL per Client Access Server, with its Site keywords; spec 7.2:
+// the site scope replaces the keywords, and both set to $null remove the SCP and its container.
+TEST_F(Directory, TheScpQueryFindsWhatSetClientAccessServerSet) {
+  auto r = shell(store_, organisation() +
+                             "Set-ClientAccessServer 2010CAS -AutoDiscoverServiceInternalUri "
+                             "https://mail.e2010.com/Autodiscover/Autodiscover.xml\n");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto found = scps();
+  EXPECT_NE(found.find("serviceBindingInformation: https://mail.e2010.com/Autodiscover/Autodiscover.xml"), std::string::npos)
+      << found;
+  EXPECT_NE(found.find("keywords: Site=Default-First-Site-Name"), std::string::npos) << found;
+  EXPECT_NE(found.find("dn: cn=2010CAS,cn=Autodiscover,cn=Protocols,cn=2010CAS,cn=Servers,"), std::string::npos) << found;
+  // The other server's SCP points at its own name, as setup leaves it.
+  EXPECT_NE(found.find("https://x2007srv.e2010.local/Autodiscover/Autodiscover.xml"), std::string::npos) << found;
+
+  r = shell(store_, "New-ADReplicationSite -Name Paris\nSet-ClientAccessServer 2010CAS -AutoDiscoverSiteScope Paris,Default-First-Site-Name\n");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  found = scps();
+  EXPECT_NE(found.find("keywords: Site=Paris"), std::string::npos) << found;
+
+  r = shell(store_, "Set-ClientAccessServer 2010CAS -AutoDiscoverServiceInternalUri $null -AutoDiscoverSiteScope $null\n");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  found = scps();
+  EXPECT_EQ(found.find("2010CAS"), std::string::npos) << found;
+  auto container = ldapsearch(std::string("CN=Configuration,") + kBase, "(cn=Autodiscover)", {"dn"});
+  EXPECT_EQ(container.out.find("cn=2010CAS"), std::string::npos) << "the SCP's Autodiscover container goes with it";
+
+  r = shell(store_, "Remove-ExchangeServer X2007SRV\n");
+  if (r.exitCode == 0) {
+    EXPECT_EQ(scps().find("X2007SRV"), std::string::npos);
+    auto gone = ldapsearch(std::string("CN=Configuration,") + kBase, "(cn=X2007SRV)", {"dn"});
+    EXPECT_EQ(gone.out, "") << "the server's subtree is gone";
+  } else {
+    // The article's server holds a database: the shell refuses, and the SCP stays.
+    EXPECT_NE(scps().find("x2007srv"), std::string::npos);
+  }
+}
+
+// A change that fails half-way leaves the directory as it was; the lock is released; a lock held
+// by another session is reported; a wrong password and a stopped server are clear errors.
+TEST_F(Directory, AFailedChangeLeavesNothingBehindAndErrorsAreClear) {
+  ASSERT_EQ(shell(store_, organisation()).exitCode, 0);
+  // Something that is not a recipient already sits where the third new mailbox would go.
+  auto blocker = ldapmodify(std::string("dn: CN=user3,CN=Users,") + kBase + "\nobjectClass: container\ncn: user3\n", true);
+  ASSERT_EQ(blocker.exitCode, 0) << blocker.err;
+  std::string csv = dir_.path() + "/users.csv";
+  std::ofstream(csv) << "Name\nuser1\nuser2\nuser3\nuser4\n";
+  auto before = dump(store_);
+  auto r = shell(store_, "Import-Csv " + csv + " | New-Mailbox\n");
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.err.find("CN=user3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Nothing was changed"), std::string::npos) << r.err;
+  EXPECT_EQ(dump(store_), before);
+  EXPECT_EQ(ldapsearch(kBase, "(cn=user1)", {"dn"}).out, "") << "user1 was written and must have been taken back";
+  // The lock went with the failure: the next change goes through.
+  EXPECT_EQ(shell(store_, "New-Mailbox -Name user5\n").exitCode, 0);
+
+  // A lock held by another session (fresh): refused with who holds it.
+  auto now = std::to_string(time(nullptr));
+  ASSERT_EQ(ldapmodify(std::string("dn: CN=Microsoft Exchange,CN=Services,CN=Configuration,") + kBase +
+                       "\nchangetype: modify\nadd: autodiscLock\nautodiscLock: " + now + " otherhost 4242\n")
+                .exitCode,
+            0);
+  r = shell(store_, "New-Mailbox -Name user6\n");
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.err.find("another session is changing the directory (lock held by otherhost 4242"), std::string::npos) << r.err;
+  // A stale one (older than a minute) is broken.
+  ASSERT_EQ(ldapmodify(std::string("dn: CN=Microsoft Exchange,CN=Services,CN=Configuration,") + kBase +
+                       "\nchangetype: modify\nreplace: autodiscLock\nautodiscLock: 1000 otherhost 4242\n")
+                .exitCode,
+            0);
+  EXPECT_EQ(shell(store_, "New-Mailbox -Name user6\n").exitCode, 0);
+
+  setenv("AUTODISC_LDAP_PASSWORD", "wrong", 1);
+  r = shell(store_, "Get-Mailbox\n");
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.err.find("Invalid credentials"), std::string::npos) << r.err;
+  setenv("AUTODISC_LDAP_PASSWORD", "secret", 1);
+
+  slapd({"stop", dir_.path() + "/ldap"});
+  r = shell(store_, "Get-Mailbox\n");
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.err.find("is the directory server running and reachable?"), std::string::npos) << r.err;
+  ASSERT_EQ(slapd({"resume", dir_.path() + "/ldap", port_}).exitCode, 0);
+}
+
+// Two services on one directory: a change made in the shell is in both answers within 2 seconds;
+// with slapd stopped they keep answering and say they are not ready; when it is back they catch up.
+TEST_F(Directory, TwoServicesFollowTheDirectoryAndOutliveItsAbsence) {
+  ASSERT_EQ(shell(store_, organisation() +
+                              "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
+                              "https://mail.e2010.com/EWS/Exchange.asmx\n"
+                              "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.e2010.com\n")
+                .exitCode,
+            0);
+  auto [https1, admin1] = serve();
+  auto [https2, admin2] = serve();
+  EXPECT_EQ(ewsUrl(https1), "https://mail.e2010.com/EWS/Exchange.asmx");
+  EXPECT_EQ(ewsUrl(https2), "https://mail.e2010.com/EWS/Exchange.asmx");
+
+  ASSERT_EQ(shell(store_, "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
+                          "https://mail2.e2010.com/EWS/Exchange.asmx\n")
+                .exitCode,
+            0);
+  const std::string second = "https://mail2.e2010.com/EWS/Exchange.asmx";
+  double t = within(std::chrono::seconds(2), [&] { return ewsUrl(https1) == second && ewsUrl(https2) == second; });
+  EXPECT_GE(t, 0) << "both services should answer with the new URL within 2 seconds";
+
+  slapd({"stop", dir_.path() + "/ldap"});
+  t = within(std::chrono::seconds(5), [&] {
+    return readyz(admin1).starts_with("not ready") && readyz(admin2).starts_with("not ready");
+  });
+  EXPECT_GE(t, 0) << readyz(admin1);
+  EXPECT_NE(readyz(admin1).find("the store is unreachable"), std::string::npos);
+  EXPECT_EQ(ewsUrl(https1), second) << "the last snapshot keeps serving";
+  EXPECT_EQ(ewsUrl(https2), second);
+
+  ASSERT_EQ(slapd({"resume", dir_.path() + "/ldap", port_}).exitCode, 0);
+  ASSERT_EQ(shell(store_, "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
+                          "https://mail3.e2010.com/EWS/Exchange.asmx\n")
+                .exitCode,
+            0);
+  const std::string third = "https://mail3.e2010.com/EWS/Exchange.asmx";
+  t = within(std::chrono::seconds(10), [&] {
+    return ewsUrl(https1) == third && ewsUrl(https2) == third && readyz(admin1) == "ready\n" &&
+           readyz(admin2) == "ready\n";
+  });
+  EXPECT_GE(t, 0) << "both should catch up once the directory is back";
+  auto metrics = runProcess({"/usr/bin/curl", "-s", "http://127.0.0.1:" + admin1 + "/metrics"}).out;
+  EXPECT_NE(metrics.find("autodisc_store_up 1"), std::string::npos);
+  EXPECT_EQ(metrics.find("autodisc_store_errors_total 0\n"), std::string::npos) << "the failed looks are counted";
+}
+
+}  // namespace
