@@ -74,7 +74,9 @@ int main(int argc, char** argv) {
       "first error with exit status 1.");
   std::string command, scriptFile;
   shell->add_option("--store", storeUri,
-                    "the store: sqlite:PATH (default $AUTODISC_STORE, else sqlite:autodisc.db)");
+                    "the store: sqlite:PATH or ldap://HOST[:PORT]/BASE-DN (default $AUTODISC_STORE, else\n"
+                    "sqlite:autodisc.db); for LDAP, AUTODISC_LDAP_BIND_DN and AUTODISC_LDAP_PASSWORD (or\n"
+                    "AUTODISC_LDAP_PASSWORD_FILE) give the bind (docs/directory.md)");
   shell->add_option("-c,--command", command, "run these command lines and exit");
   shell->add_option("script", scriptFile, "a file of command lines to run ('-' for standard input)");
 
@@ -160,6 +162,14 @@ int main(int argc, char** argv) {
   bool noFollowUp = false;
   test->add_flag("--no-follow-up", noFollowUp, "do not check each URL of the answer afterwards");
 
+  auto* storeCmd = app.add_subcommand("store", "Work on stores as a whole.");
+  auto* copy = storeCmd->add_subcommand(
+      "copy", "Copy the whole organisation from one store into another, empty one (SQLite to a directory or back).");
+  std::string copyFrom, copyTo;
+  copy->add_option("--from", copyFrom, "the store to read (sqlite:PATH or ldap://HOST[:PORT]/BASE-DN)")->required();
+  copy->add_option("--to", copyTo, "the empty store to write")->required();
+  storeCmd->require_subcommand(1);
+
   auto* docs = app.add_subcommand("docs", "Print generated reference documentation (docs/cmdlets.md).");
   docs->add_subcommand("cmdlets", "Every cmdlet with its parameters and an example, as Markdown.");
   docs->require_subcommand(1);
@@ -224,6 +234,25 @@ int main(int argc, char** argv) {
       return autodisc::client::kUsage;
     }
     return autodisc::client::runTest(testOpts, std::cout);
+  }
+  if (copy->parsed()) {
+    auto from = autodisc::store::openStore(copyFrom);
+    if (!from) {
+      std::cerr << "autodisc store copy: " << from.error().message << '\n';
+      return 1;
+    }
+    auto to = autodisc::store::openStore(copyTo);
+    if (!to) {
+      std::cerr << "autodisc store copy: " << to.error().message << '\n';
+      return 1;
+    }
+    auto n = autodisc::store::copyOrganization(**from, **to);
+    if (!n) {
+      std::cerr << "autodisc store copy: " << n.error().message << '\n';
+      return 1;
+    }
+    std::cout << "copied " << *n << " objects from " << (*from)->describe() << " to " << (*to)->describe() << '\n';
+    return 0;
   }
   if (docs->parsed()) {
     std::cout << autodisc::shell::cmdletReferenceMarkdown();

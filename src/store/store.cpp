@@ -20,6 +20,34 @@ Result<std::unique_ptr<Store>> openStore(std::string_view uri) {
   return std::unique_ptr<Store>(std::move(*s));
 }
 
+Result<std::size_t> copyOrganization(Store& from, Store& to) {
+  auto target = to.version();
+  if (!target) return std::unexpected(target.error());
+  if (*target != 0)
+    return fail("store " + to.describe() + " already holds an organisation (version " + std::to_string(*target) +
+                "); copy into an empty store. Nothing was changed.");
+  auto source = from.read();
+  if (!source) return std::unexpected(source.error());
+  if (source->version == 0) return fail("store " + from.describe() + " holds no organisation yet. Nothing was changed.");
+  const model::Organization& org = *source->org;
+  std::vector<model::ObjectRef> all{{model::Kind::OrganizationConfig, 0}};
+  auto each = [&]<class T>(model::Kind k, const std::map<model::Id, T>& m) {
+    for (auto& [id, o] : m) all.push_back({k, id});
+  };
+  each(model::Kind::AcceptedDomain, org.all<model::AcceptedDomain>());
+  each(model::Kind::AdSite, org.all<model::AdSite>());
+  each(model::Kind::AdSubnet, org.all<model::AdSubnet>());
+  each(model::Kind::ExchangeServer, org.all<model::ExchangeServer>());
+  each(model::Kind::VirtualDirectory, org.all<model::VirtualDirectory>());
+  each(model::Kind::OutlookAnywhere, org.all<model::OutlookAnywhere>());
+  each(model::Kind::ClientAccessArray, org.all<model::ClientAccessArray>());
+  each(model::Kind::MailboxDatabase, org.all<model::MailboxDatabase>());
+  each(model::Kind::OutlookProvider, org.all<model::OutlookProvider>());
+  org.forEachRecipient([&](const model::Recipient& r) { all.push_back({model::Kind::Recipient, r.id}); });
+  if (auto r = to.apply(org, all, 0); !r) return std::unexpected(r.error());
+  return all.size();
+}
+
 std::string defaultStoreUri(const char* envValue) {
   if (envValue && *envValue) return envValue;
   return "sqlite:autodisc.db";

@@ -59,9 +59,13 @@ class Store {
   std::uint64_t lastSeen_ = 0;
 };
 
-// Opens a store named by URI: "sqlite:PATH" (or a bare path). The SQLite file is created, with
-// the current schema, when it does not exist.
+// Opens a store named by URI: "sqlite:PATH" (or a bare path), or "ldap://HOST[:PORT]/BASE-DN"
+// (ldap_store.hpp). The SQLite file is created, with the current schema, when it does not exist.
 Result<std::unique_ptr<Store>> openStore(std::string_view uri);
+
+// Copies the whole organisation of `from` into `to`, which must be empty (version 0). Returns the
+// number of objects copied.
+Result<std::size_t> copyOrganization(Store& from, Store& to);
 
 // The store URI to use when none is given: $AUTODISC_STORE, else "sqlite:autodisc.db".
 std::string defaultStoreUri(const char* envValue);

@@ -196,6 +196,26 @@ TEST_F(Directory, TheSeedOrganisationReadsBackAsOnSqlite) {
   EXPECT_NE(bob.out.find("targetAddress: SMTP:bob@fabrikam.com"), std::string::npos) << bob.out;
 }
 
+// `autodisc store copy` moves an organisation from SQLite into the directory and back, whole; it
+// refuses a store that already holds one.
+TEST_F(Directory, StoreCopyMovesAnOrganisationBothWays) {
+  std::string sqlite = "sqlite:" + dir_.path() + "/org.db", back = "sqlite:" + dir_.path() + "/back.db";
+  ASSERT_EQ(shell(sqlite, organisation() + "New-ClientAccessArray -Name CAS_Array -FQDN outlook.e2010.local -Site "
+                                           "Default-First-Site-Name\n").exitCode,
+            0);
+  auto in = runProcess({env("AUTODISC_BIN"), "store", "copy", "--from", sqlite, "--to", store_});
+  ASSERT_EQ(in.exitCode, 0) << in.err;
+  EXPECT_NE(in.out.find("copied "), std::string::npos);
+  auto out = runProcess({env("AUTODISC_BIN"), "store", "copy", "--from", store_, "--to", back});
+  ASSERT_EQ(out.exitCode, 0) << out.err;
+  auto original = dump(sqlite);
+  EXPECT_EQ(dump(store_), original);
+  EXPECT_EQ(dump(back), original);
+  auto again = runProcess({env("AUTODISC_BIN"), "store", "copy", "--from", sqlite, "--to", store_});
+  EXPECT_NE(again.exitCode, 0);
+  EXPECT_NE(again.err.find("already holds an organisation"), std::string::npos) << again.err;
+}
+
 // Spec 6.3's query finds one SCP URL per Client Access Server, with its Site keywords; spec 7.2:
 // the site scope replaces the keywords, and both set to $null remove the SCP and its container.
 TEST_F(Directory, TheScpQueryFindsWhatSetClientAccessServerSet) {
