@@ -126,7 +126,8 @@ int main(int argc, char** argv) {
 
   auto* test = app.add_subcommand(
       "test",
-      "Discover EMAIL's settings the way Outlook does (spec 6.2: the last known good URL, https://<domain>,\n"
+      "Discover EMAIL's settings the way Outlook does (spec 6.2: the last known good URL, with --ldap the\n"
+      "directory's Service Connection Points (ranked by --site, pointers followed), https://<domain>,\n"
       "https://autodiscover.<domain>, the plain-HTTP redirect, DNS SRV; redirects validated and capped at 10)\n"
       "and show each step: DNS, the connection, TLS and the certificate (and whether it covers the host),\n"
       "the HTTP status and the time taken; then the settings found, which URLs a client inside and one\n"
@@ -152,6 +153,10 @@ int main(int argc, char** argv) {
   test->add_option("--https-port", testOpts.http.httpsPort, "connect here for port 443 (labs, tests)");
   test->add_option("--http-port", testOpts.http.httpPort, "connect here for port 80");
   test->add_option("--last-known-good", testOpts.lastKnownGood, "an Autodiscover URL that worked before: tried first");
+  test->add_option("--ldap", testOpts.ldapUrl,
+                   "look up Autodiscover SCPs in this directory first: ldap://HOST[:PORT][/BASE] (the bind from\n"
+                   "AUTODISC_LDAP_BIND_DN and AUTODISC_LDAP_PASSWORD or _FILE; none: anonymous)");
+  test->add_option("--site", testOpts.site, "the client's AD site, to rank the SCPs (spec 6.3)");
   test->add_option("--timeout", testOpts.http.timeoutMs, "milliseconds for each request (default 10000)");
   test->add_flag("--json", testOpts.json, "print one JSON report instead of text");
   test->add_flag("--watch", testOpts.watch,
@@ -212,6 +217,12 @@ int main(int argc, char** argv) {
   }
   if (test->parsed()) {
     testOpts.http.resolve = resolveList;
+    if (const char* dn = std::getenv("AUTODISC_LDAP_BIND_DN")) testOpts.ldapBindDn = dn;
+    if (const char* pw = std::getenv("AUTODISC_LDAP_PASSWORD")) testOpts.ldapPassword = pw;
+    else if (const char* file = std::getenv("AUTODISC_LDAP_PASSWORD_FILE")) {
+      std::ifstream f(file);
+      std::getline(f, testOpts.ldapPassword);
+    }
     testOpts.followUp = !noFollowUp;
     testOpts.http.user = logon.empty() ? testOpts.email : logon;
     std::string password;

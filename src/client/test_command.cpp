@@ -1,5 +1,7 @@
 #include "client/test_command.hpp"
 
+#include "client/scp.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -208,6 +210,9 @@ int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
   po.soap = soap;
   po.json = v2;
   po.cachedUrl = o.lastKnownGood;
+  po.useScp = !o.ldapUrl.empty();
+  po.ldapUrl = o.ldapUrl;
+  po.clientSite = o.site;
   Planner planner(po);
   Report report;
   protocol::PoxResponse found;
@@ -312,9 +317,18 @@ int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
         planner.srvFound(a.records, a.error);
         break;
       }
-      case StepKind::ScpLookup:  // not asked for: the planner is made without a directory
-        planner.scpFound({}, "no directory given");
+      case StepKind::ScpLookup: {
+        report.lines.push_back("SCP " + step.ldapUrl + (o.site.empty() ? "" : "  [client site " + o.site + "]"));
+        auto a = lookupScp(step.ldapUrl, ScpOptions{o.ldapBindDn, o.ldapPassword});
+        if (!a.error.empty()) report.lines.push_back("    " + a.error);
+        else report.lines.push_back("    searched " + a.searched + ": " + std::to_string(a.entries.size()) + " SCP(s)");
+        for (auto& e : a.entries)
+          report.lines.push_back("    " + (e.binding.empty() ? std::string("(no serviceBindingInformation)") : e.binding) +
+                                 "  [" + text::join(e.keywords, ", ") + "]");
+        json += "," + jsonField("error", a.error) + ",\"scps\":" + std::to_string(a.entries.size());
+        planner.scpFound(a.entries, a.error);
         break;
+      }
       case StepKind::Done:
       case StepKind::GiveUp: break;
     }

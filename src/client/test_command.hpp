@@ -16,6 +16,9 @@ struct TestOptions {
   HttpOptions http;              // CA file, --resolve, port mapping, credentials, timeout
   DnsOptions dns;                // --dns
   std::string lastKnownGood;     // a cached Autodiscover URL to try first
+  std::string ldapUrl;           // --ldap: look up SCPs there first (spec 6.3)
+  std::string site;              // --site: the client's AD site, for the SCP order
+  std::string ldapBindDn, ldapPassword;
   bool json = false;
   bool followUp = true;          // check every URL of the answer afterwards
   bool watch = false;            // run again when the answer says (TTL; 5 minutes after a failure)

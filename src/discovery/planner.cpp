@@ -9,8 +9,8 @@ namespace autodisc::discovery {
 
 namespace {
 
-constexpr std::string_view kUrlMapGuid = "77378F46-2C66-4aa9-A6A6-3E7A48B19596";
-constexpr std::string_view kPointerGuid = "67661D7F-8FC4-4fa7-BFAC-E1D7794C1F68";
+constexpr std::string_view kUrlMapGuid = kScpUrlKeyword;
+constexpr std::string_view kPointerGuid = kScpPointerKeyword;
 
 bool hasKeyword(const ScpEntry& e, std::string_view k) {
   return std::any_of(e.keywords.begin(), e.keywords.end(), [&](auto& x) { return text::iequals(x, k); });

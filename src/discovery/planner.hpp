@@ -61,6 +61,10 @@ struct SrvRecord {
   std::string target;  // without the trailing dot
 };
 
+// The keywords of spec 6.3: an SCP with a URL, and a pointer to another directory.
+inline constexpr std::string_view kScpUrlKeyword = "77378F46-2C66-4aa9-A6A6-3E7A48B19596";
+inline constexpr std::string_view kScpPointerKeyword = "67661D7F-8FC4-4fa7-BFAC-E1D7794C1F68";
+
 struct ScpEntry {
   std::vector<std::string> keywords;
   std::string binding;  // serviceBindingInformation

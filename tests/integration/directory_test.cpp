@@ -216,6 +216,68 @@ TEST_F(Directory, StoreCopyMovesAnOrganisationBothWays) {
   EXPECT_NE(again.err.find("already holds an organisation"), std::string::npos) << again.err;
 }
 
+// The client's SCP step (spec 6.3) against this directory: the SCP of the client's site first, the
+// others after; and a pointer SCP for the user's domain followed to another directory.
+TEST_F(Directory, TheClientFindsAutodiscoverThroughScpsRankedBySiteAndFollowsAPointer) {
+  auto [https, admin] = serve();
+  ASSERT_EQ(shell(store_, organisation() +
+                              "New-ADReplicationSite -Name Paris\n"
+                              "Set-ClientAccessServer 2010CAS -AutoDiscoverSiteScope Paris -AutoDiscoverServiceInternalUri "
+                              "https://mail.e2010.com:" + https + "/Autodiscover/Autodiscover.xml\n")
+                .exitCode,
+            0);
+  // The service has the organisation (it follows the directory within a poll).
+  ASSERT_GE(within(std::chrono::seconds(3), [&] { return ewsUrl(https).find("no EXPR") != std::string::npos &&
+                                                           ewsUrl(https).find("Alice Example") != std::string::npos; }),
+            0);
+  auto test = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {env("AUTODISC_BIN"), "test", "--no-follow-up", "--ca", dir_.path() + "/ca.pem",
+                                     "--timeout", "3000", "--resolve", "mail.e2010.com:" + https + ":127.0.0.1",
+                                     // every other name goes to a closed port: refused at once
+                                     "--resolve", "x2007srv.e2010.local:443:127.0.0.1", "--https-port", "1",
+                                     "--http-port", "1", "--dns", "127.0.0.1:1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return runProcess(argv);
+  };
+  // From Paris: 2010CAS's URL (scoped to Paris) is first, and answers.
+  auto paris = test({"alice@e2010.com", "--ldap", "ldap://127.0.0.1:" + port_, "--site", "Paris"});
+  EXPECT_EQ(paris.exitCode, 0) << paris.out << paris.err;
+  EXPECT_NE(paris.out.find("2 SCP(s)"), std::string::npos) << paris.out;
+  auto firstPost = paris.out.find("POST ");
+  ASSERT_NE(firstPost, std::string::npos) << paris.out;
+  EXPECT_EQ(paris.out.find("POST https://mail.e2010.com:"), firstPost) << paris.out;
+  // From the default site: X2007SRV's URL first (it fails: nothing listens there), then 2010CAS's.
+  auto home = test({"alice@e2010.com", "--ldap", "ldap://127.0.0.1:" + port_, "--site", "Default-First-Site-Name"});
+  EXPECT_EQ(home.exitCode, 0) << home.out;
+  auto x = home.out.find("POST https://x2007srv.e2010.local"), cas = home.out.find("POST https://mail.e2010.com");
+  ASSERT_NE(x, std::string::npos) << home.out;
+  ASSERT_NE(cas, std::string::npos) << home.out;
+  EXPECT_LT(x, cas);
+
+  // Another forest's directory, and a pointer to it for fabrikam.com in ours (spec 7.3).
+  std::string other;
+  for (int attempt = 0; attempt < 5 && other.empty(); ++attempt) {
+    std::string port = std::to_string(20000 + (std::stoi(port_) - 20000 + 1 + attempt * 7) % 10000);
+    if (slapd({"start", dir_.path() + "/ldap2", port, kBase, "secret"}).exitCode == 0) other = port;
+  }
+  ASSERT_FALSE(other.empty());
+  ASSERT_EQ(shell("ldap://127.0.0.1:" + other + "/" + kBase,
+                  "New-ExchangeServer -Name FAB01 -Fqdn fab01.fabrikam.com\n").exitCode, 0);
+  ASSERT_EQ(ldapmodify(std::string("dn: CN=Microsoft Exchange Autodiscover,CN=Services,CN=Configuration,") + kBase +
+                           "\nobjectClass: container\ncn: Microsoft Exchange Autodiscover\n\n"
+                           "dn: CN=fabrikam.test,CN=Microsoft Exchange Autodiscover,CN=Services,CN=Configuration," + kBase +
+                           "\nobjectClass: serviceConnectionPoint\ncn: fabrikam.test\n"
+                           "keywords: 67661d7F-8FC4-4fa7-BFAC-E1D7794C1F68\nkeywords: Domain=fabrikam.com\n"
+                           "serviceBindingInformation: LDAP://127.0.0.1:" + other + "\n",
+                       true)
+                .exitCode,
+            0);
+  auto pointed = test({"bob@fabrikam.com", "--ldap", "ldap://127.0.0.1:" + port_});
+  EXPECT_NE(pointed.out.find("SCP LDAP://127.0.0.1:" + other), std::string::npos) << pointed.out;
+  EXPECT_NE(pointed.out.find("https://fab01.fabrikam.com/Autodiscover/Autodiscover.xml"), std::string::npos) << pointed.out;
+  slapd({"stop", dir_.path() + "/ldap2"});
+}
+
 // Spec 6.3's query finds one SCP URL per Client Access Server, with its Site keywords; spec 7.2:
 // the site scope replaces the keywords, and both set to $null remove the SCP and its container.
 TEST_F(Directory, TheScpQueryFindsWhatSetClientAccessServerSet) {
