@@ -14,8 +14,9 @@ $(BUILD_DIR)/build.ninja:
 build: deps $(BUILD_DIR)/build.ninja
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# STORE=directory: the demo on a throwaway slapd instead of SQLite.
 demo: build
-	@scripts/demo.sh $(BUILD_DIR)/autodisc
+	@AUTODISC_DEMO_STORE=$(STORE) scripts/demo.sh $(BUILD_DIR)/autodisc
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make demo: a fresh store with the seed article's organisation, configured as the article says,
 # printed with Get- cmdlets; then the Autodiscover service on free loopback ports, answering curl.
+# `make demo STORE=directory` does the same on a throwaway slapd (scripts/slapd.sh) instead of SQLite,
+# and shows the Service Connection Points that domain-joined Outlook finds there.
 set -euo pipefail
 bin=${1:-build/autodisc}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -8,10 +10,18 @@ work=$(mktemp -d /tmp/autodisc-demo.XXXXXX)
 server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  "$here/scripts/slapd.sh" stop "$work/ldap" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 store="sqlite:$work/demo.db"
+if [ "${AUTODISC_DEMO_STORE:-}" = directory ]; then
+  ldap_port=$((20000 + RANDOM % 10000))
+  "$here/scripts/slapd.sh" start "$work/ldap" "$ldap_port" >/dev/null
+  export AUTODISC_LDAP_BIND_DN=cn=admin,DC=e2010,DC=test AUTODISC_LDAP_PASSWORD=secret
+  store="ldap://127.0.0.1:$ldap_port/DC=e2010,DC=test"
+  echo "== A throwaway slapd on 127.0.0.1:$ldap_port with autodisc's schema (scripts/slapd.sh)"
+fi
 
 run() {
   echo
@@ -37,6 +47,14 @@ run 'Get-ClientAccessArray'
 run 'Get-MailboxDatabase'
 run 'Get-Mailbox'
 run 'Get-MailUser -Identity bob | Format-List Name,PrimarySmtpAddress,ExternalEmailAddress'
+if [ "${AUTODISC_DEMO_STORE:-}" = directory ]; then
+  echo
+  echo "== The Service Connection Points a domain-joined Outlook finds (spec 6.3's query, with ldapsearch):"
+  ldapsearch -LLL -o ldif-wrap=no -x -H "ldap://127.0.0.1:$ldap_port" -D "$AUTODISC_LDAP_BIND_DN" -w secret \
+    -b CN=Configuration,DC=e2010,DC=test \
+    '(&(objectClass=serviceConnectionPoint)(keywords=77378F46-2C66-4aa9-A6A6-3E7A48B19596))' \
+    serviceBindingInformation keywords
+fi
 echo
 echo "== A line as the article prints it (its URL was lost in publishing) fails and changes nothing:"
 echo "PS> Set-OWAVirtualDirectory –Identity X2007SRV\\OWA (default web site) -ExternalURL"
