@@ -10,6 +10,7 @@ PACKAGES=(
   libboost-dev libssl-dev openssl curl libsodium-dev python3-exchangelib libtomlplusplus-dev
   libcurl4-openssl-dev libc-ares-dev dnsmasq-base
   slapd ldap-utils libldap-dev
+  samba-ad-dc samba-ad-provision ldb-tools
 )
 
 missing=()
@@ -26,5 +27,15 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 # slapd: no system directory of its own; the tests start their own slapd with their own cn=config.
 echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
+# Samba's and slapd's packages must not start their services (Samba would broadcast off loopback):
+# where the machine has no policy-rc.d saying so, one is put in place for the install.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  guard=1
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+[ -n "$guard" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+true

@@ -13,6 +13,7 @@
 #include "server/server.hpp"
 #include "shell/help.hpp"
 #include "shell/session.hpp"
+#include "store/ldap_store.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -119,6 +120,11 @@ int main(int argc, char** argv) {
   flag(serve->add_option("--access-log", flags.accessLog,
                          "append a W3C extended access log (as IIS writes it, plus the Autodiscover outcome) to FILE"),
        [&](auto& o) { o.accessLog = flags.accessLog; });
+  flag(serve->add_option("--scp-directory", flags.scpDirectory,
+                         "publish the Client Access Servers' Autodiscover SCPs into this directory\n"
+                         "(ldap://HOST[:PORT]/BASE-DN, bind from AUTODISC_LDAP_BIND_DN/_PASSWORD) at start and\n"
+                         "after every change, so that domain-joined Outlook finds this service"),
+       [&](auto& o) { o.scpDirectory = flags.scpDirectory; });
   flag(serve->add_option("--internal-network", flags.internalNetworks,
                          "a CIDR range of internal clients (repeatable), or ad-sites for every AD site subnet;\n"
                          "clients outside are not told internal host names. Default: every client is internal"),
@@ -174,6 +180,17 @@ int main(int argc, char** argv) {
   copy->add_option("--from", copyFrom, "the store to read (sqlite:PATH or ldap://HOST[:PORT]/BASE-DN)")->required();
   copy->add_option("--to", copyTo, "the empty store to write")->required();
   storeCmd->require_subcommand(1);
+
+  auto* scpCmd = app.add_subcommand("scp", "Service Connection Points in a directory.");
+  auto* publish = scpCmd->add_subcommand(
+      "publish",
+      "Make a directory's Autodiscover SCPs those of the store's Client Access Servers (spec 7.1): written\n"
+      "where Exchange puts them, those of servers no longer there removed. For a directory that does not\n"
+      "hold the organisation, e.g. an existing Active Directory whose domain clients should find autodisc.");
+  std::string publishTo;
+  publish->add_option("--store", storeUri, "the store to read (as for shell)");
+  publish->add_option("--to", publishTo, "the directory: ldap://HOST[:PORT]/BASE-DN (the forest root's DN)")->required();
+  scpCmd->require_subcommand(1);
 
   auto* docs = app.add_subcommand("docs", "Print generated reference documentation (docs/cmdlets.md).");
   docs->add_subcommand("cmdlets", "Every cmdlet with its parameters and an example, as Markdown.");
@@ -245,6 +262,31 @@ int main(int argc, char** argv) {
       return autodisc::client::kUsage;
     }
     return autodisc::client::runTest(testOpts, std::cout);
+  }
+  if (publish->parsed()) {
+    auto from = autodisc::store::openStore(storeUri);
+    if (!from) {
+      std::cerr << "autodisc scp publish: " << from.error().message << '\n';
+      return 1;
+    }
+    auto org = (*from)->read();
+    if (!org) {
+      std::cerr << "autodisc scp publish: " << org.error().message << '\n';
+      return 1;
+    }
+    auto to = autodisc::store::LdapStore::connectOnly(publishTo);
+    if (!to) {
+      std::cerr << "autodisc scp publish: " << to.error().message << '\n';
+      return 1;
+    }
+    auto r = (*to)->publishScps(*org->org);
+    if (!r) {
+      std::cerr << "autodisc scp publish: " << r.error().message << '\n';
+      return 1;
+    }
+    for (auto& u : r->urls) std::cout << "published " << u << '\n';
+    std::cout << r->written << " SCP(s) written, " << r->removed << " removed\n";
+    return 0;
   }
   if (copy->parsed()) {
     auto from = autodisc::store::openStore(copyFrom);

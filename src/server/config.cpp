@@ -73,6 +73,7 @@ Result<void> loadConfig(const std::string& file, Options& o) {
       {"auth", str(next.auth)},
       {"internal_networks", list(next.internalNetworks)},
       {"access_log", str(next.accessLog)},
+      {"scp_directory", str(next.scpDirectory)},
       {"max_body_bytes", integer(next.maxBodyBytes, 1024, 16 << 20)},
       {"io_timeout_seconds", integer(next.ioTimeoutSeconds, 1, 3600)},
       {"max_connections", integer(next.maxConnections, 1, 1000000)},

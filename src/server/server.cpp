@@ -37,6 +37,7 @@
 #include "protocol/soap.hpp"
 #include "server/http_message.hpp"
 #include "server/tls_stream.hpp"
+#include "store/ldap_store.hpp"
 
 namespace autodisc::server {
 
@@ -1068,6 +1069,37 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
   if (!o.http.empty() && !open(o.http, Kind::Http, "http")) return 1;
   if (!o.admin.empty() && !open(o.admin, Kind::Admin, "admin")) return 1;
 
+  // SCPs published into a directory (scp_directory): at start and after each new snapshot, on the
+  // poller's thread; a failure is logged and tried again a second later.
+  std::unique_ptr<store::LdapStore> scpTarget;
+  std::uint64_t publishedVersion = ~std::uint64_t{0};
+  auto lastPublishTry = std::chrono::steady_clock::time_point{};
+  auto publishScps = [&] {
+    if (o.scpDirectory.empty()) return;
+    auto org = svc.snapshot();
+    std::uint64_t version = svc.metrics().snapshotVersion;
+    auto now = std::chrono::steady_clock::now();
+    if (!org || (version == publishedVersion) || now - lastPublishTry < std::chrono::seconds(1)) return;
+    lastPublishTry = now;
+    if (!scpTarget) {
+      auto t = store::LdapStore::connectOnly(o.scpDirectory);
+      if (!t) {
+        std::cerr << "E-SCP-PUBLISH " << t.error().message << std::endl;
+        return;
+      }
+      scpTarget = std::move(*t);
+    }
+    auto r = scpTarget->publishScps(*org);
+    if (!r) {
+      std::cerr << "E-SCP-PUBLISH " << r.error().message << std::endl;
+      return;
+    }
+    publishedVersion = version;
+    std::cerr << "I-SCP-PUBLISHED " << r->written << " SCP(s) in " << o.scpDirectory << ", " << r->removed
+              << " removed" << std::endl;
+  };
+  publishScps();
+
   // The store is polled off the request path; a new snapshot is built here and swapped in.
   std::mutex m;
   std::condition_variable cv;
@@ -1103,6 +1135,7 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
         }
         stats.storeUp = true;
         wait = std::chrono::milliseconds(o.pollMilliseconds);
+        publishScps();
       }
       lock.lock();
     }

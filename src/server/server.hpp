@@ -35,6 +35,9 @@ struct Options {
   // "ad-sites" stands for every AD site subnet of the organisation. Empty: every client is internal.
   std::vector<std::string> internalNetworks;
   std::string accessLog;           // W3C extended log file; empty: none
+  // A directory (ldap://HOST[:PORT]/BASE-DN) to publish the Client Access Servers' Autodiscover SCPs
+  // into, at start and after every change (docs/directory.md); empty: none.
+  std::string scpDirectory;
 
   int maxFailures = 5;             // failed logins per client address, and per account, per window
   int failureWindowSeconds = 60;

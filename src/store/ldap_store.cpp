@@ -52,7 +52,9 @@ struct Mods {
     valuePtrs.reserve(e.attrs.size());
     for (auto& [name, vals] : e.attrs) {
       if (skipEmpty && vals.empty()) continue;
-      if (skipObjectClass && text::iequals(name, "objectClass")) continue;
+      // A replace leaves the class and the naming attribute alone: Active Directory refuses any
+      // modify of the RDN's attribute (a new name is a rename), even to the value it has.
+      if (skipObjectClass && (text::iequals(name, "objectClass") || text::iequals(name, "cn"))) continue;
       auto& bv = values.emplace_back();
       for (auto& v : vals) bv.push_back(berval{static_cast<ber_len_t>(v.size()), const_cast<char*>(v.data())});
       auto& bp = valuePtrs.emplace_back();
@@ -137,7 +139,53 @@ Error LdapStore::ldapError(std::string_view doing, int rc) const {
   return Error{msg};
 }
 
-Result<std::unique_ptr<LdapStore>> LdapStore::open(std::string_view uri) {
+namespace {
+struct ParsedUrl {
+  std::string server, base;
+  bool startTls = false;
+};
+}  // namespace
+
+static Result<ParsedUrl> parseStoreUrl(std::string_view uri);
+
+Result<std::unique_ptr<LdapStore>> LdapStore::connectOnly(std::string_view uri) {
+  auto p = parseStoreUrl(uri);
+  if (!p) return std::unexpected(p.error());
+  std::unique_ptr<LdapStore> s(new LdapStore(std::string(uri), p->server, p->base, p->startTls));
+  if (auto r = s->connect(); !r) return std::unexpected(r.error());
+  return s;
+}
+
+Result<LdapStore::Published> LdapStore::publishScps(const Organization& org) {
+  Published out;
+  std::vector<Op> undo;  // not replayed: publishing is idempotent, a failure is reported and retried
+  std::set<std::string> wanted;
+  for (auto& [id, server] : org.all<ExchangeServer>()) {
+    if (!server.isClientAccess()) continue;
+    auto entries = layout_.entriesOf(org, {Kind::ExchangeServer, id});
+    if (entries.size() < 2 || entries[1].attrs.empty()) continue;
+    const Entry& scp = entries[1];
+    if (auto r = writeEntry(scp, {}, undo); !r) return std::unexpected(r.error());
+    wanted.insert(ldap::normalizeDn(scp.dn));
+    ++out.written;
+    out.urls.push_back(server.autoDiscoverServiceInternalUri);
+  }
+  // Under this organisation's servers only: another organisation's SCPs are not ours to remove.
+  std::string servers = "CN=Servers," + layout_.adminGroup(org.config().name);
+  auto found = search(servers, LDAP_SCOPE_SUBTREE,
+                      "(&(objectClass=serviceConnectionPoint)(serviceClassName=" + std::string(ldap::kScpServiceClass) + "))",
+                      {"cn"}, true);
+  if (!found) return std::unexpected(found.error());
+  for (auto& e : *found)
+    if (!wanted.count(ldap::normalizeDn(e.dn))) {
+      int rc = deleteEntry(e.dn);
+      if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) return std::unexpected(ldapError("removing " + e.dn, rc));
+      ++out.removed;
+    }
+  return out;
+}
+
+static Result<ParsedUrl> parseStoreUrl(std::string_view uri) {
   LDAPURLDesc* url = nullptr;
   std::string u(uri);
   if (ldap_url_parse(u.c_str(), &url) != LDAP_URL_SUCCESS || !url)
@@ -145,24 +193,30 @@ Result<std::unique_ptr<LdapStore>> LdapStore::open(std::string_view uri) {
   std::string scheme = url->lud_scheme ? url->lud_scheme : "ldap";
   std::string host = url->lud_host ? url->lud_host : "";
   int port = url->lud_port;
-  std::string base = url->lud_dn ? url->lud_dn : "";
-  bool startTls = false;
+  ParsedUrl p;
+  p.base = url->lud_dn ? url->lud_dn : "";
   if (url->lud_exts)
     for (int i = 0; url->lud_exts[i]; ++i) {
       std::string ext = url->lud_exts[i];
       if (!ext.empty() && ext[0] == '!') ext.erase(0, 1);
-      if (text::iequals(ext, "starttls")) startTls = true;
+      if (text::iequals(ext, "starttls")) p.startTls = true;
       else {
         ldap_free_urldesc(url);
         return fail("store " + u + ": unknown URL extension '" + ext + "' (only starttls is understood)");
       }
     }
   ldap_free_urldesc(url);
-  if (base.empty()) return fail("store " + u + ": the URL names no base DN (ldap://HOST[:PORT]/DC=example,DC=com)");
+  if (p.base.empty()) return fail("store " + u + ": the URL names no base DN (ldap://HOST[:PORT]/DC=example,DC=com)");
   if (host.empty()) return fail("store " + u + ": the URL names no server");
-  std::string server = scheme + "://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
-                       (port ? ":" + std::to_string(port) : std::string());
-  std::unique_ptr<LdapStore> s(new LdapStore(u, server, base, startTls));
+  p.server = scheme + "://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+             (port ? ":" + std::to_string(port) : std::string());
+  return p;
+}
+
+Result<std::unique_ptr<LdapStore>> LdapStore::open(std::string_view uri) {
+  auto p = parseStoreUrl(uri);
+  if (!p) return std::unexpected(p.error());
+  std::unique_ptr<LdapStore> s(new LdapStore(std::string(uri), p->server, p->base, p->startTls));
   if (auto r = s->connect(); !r) return std::unexpected(r.error());
   if (auto r = s->ensureSkeleton(); !r) return std::unexpected(r.error());
   return s;

@@ -26,6 +26,18 @@ namespace autodisc::store {
 class LdapStore : public Store {
  public:
   static Result<std::unique_ptr<LdapStore>> open(std::string_view uri);
+  // Only a connection, for publishing SCPs into a directory that does not hold the organisation
+  // (an Active Directory without autodisc's schema): no containers are made, nothing is read.
+  static Result<std::unique_ptr<LdapStore>> connectOnly(std::string_view uri);
+
+  // Makes the directory's Autodiscover SCPs those of `org`'s Client Access Servers (spec 7.1): each
+  // written or updated where Exchange puts it, and the SCPs under the organisation's configuration
+  // that no longer belong to a server removed. Idempotent.
+  struct Published {
+    int written = 0, removed = 0;
+    std::vector<std::string> urls;
+  };
+  Result<Published> publishScps(const model::Organization& org);
   ~LdapStore() override;
 
   Result<Loaded> read() override;
