@@ -125,6 +125,10 @@ int main(int argc, char** argv) {
                          "(ldap://HOST[:PORT]/BASE-DN, bind from AUTODISC_LDAP_BIND_DN/_PASSWORD) at start and\n"
                          "after every change, so that domain-joined Outlook finds this service"),
        [&](auto& o) { o.scpDirectory = flags.scpDirectory; });
+  flag(serve->add_option("--snapshot-file", flags.snapshotFile,
+                         "keep a local copy of the last snapshot in this SQLite file; when the store cannot be\n"
+                         "reached at start, answer from it (not ready) until the store can be"),
+       [&](auto& o) { o.snapshotFile = flags.snapshotFile; });
   flag(serve->add_option("--internal-network", flags.internalNetworks,
                          "a CIDR range of internal clients (repeatable), or ad-sites for every AD site subnet;\n"
                          "clients outside are not told internal host names. Default: every client is internal"),

@@ -74,6 +74,7 @@ Result<void> loadConfig(const std::string& file, Options& o) {
       {"internal_networks", list(next.internalNetworks)},
       {"access_log", str(next.accessLog)},
       {"scp_directory", str(next.scpDirectory)},
+      {"snapshot_file", str(next.snapshotFile)},
       {"max_body_bytes", integer(next.maxBodyBytes, 1024, 16 << 20)},
       {"io_timeout_seconds", integer(next.ioTimeoutSeconds, 1, 3600)},
       {"max_connections", integer(next.maxConnections, 1, 1000000)},

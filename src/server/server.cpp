@@ -4,6 +4,7 @@
 #include "server/server.hpp"
 
 #include <openssl/ssl.h>
+#include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -993,9 +994,23 @@ Result<void> checkCertificate(const Options& o) {
 int serve(const Options& o, std::function<Result<Options>()> reload) {
   // OpenSSL writes to the sockets itself: a peer gone away must be an EPIPE, not the end of the process.
   std::signal(SIGPIPE, SIG_IGN);
-  auto store = store::openStore(o.storeUri);
-  if (!store) {
-    std::cerr << "autodisc serve: " << store.error().message << '\n';
+  // The store; when it cannot be reached at start, the local copy of the last snapshot serves
+  // (snapshot_file) and the store is opened again later, from the poller.
+  std::unique_ptr<store::Store> primary;
+  std::unique_ptr<store::Store> fallback;
+  if (auto opened = store::openStore(o.storeUri)) {
+    primary = std::move(*opened);
+  } else if (!o.snapshotFile.empty() && access(o.snapshotFile.c_str(), R_OK) == 0) {
+    auto local = store::openStore("sqlite:" + o.snapshotFile);
+    if (!local) {
+      std::cerr << "autodisc serve: " << opened.error().message << "; and the local copy: " << local.error().message << '\n';
+      return 1;
+    }
+    std::cerr << "W-STORE-START-FROM-SNAPSHOT " << opened.error().message << " (answering from the local copy "
+              << o.snapshotFile << " until the store can be reached)" << std::endl;
+    fallback = std::move(*local);
+  } else {
+    std::cerr << "autodisc serve: " << opened.error().message << '\n';
     return 1;
   }
   Service svc(o);
@@ -1010,13 +1025,32 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
       std::cerr << "autodisc serve: " << r.error().message << '\n';
       return 1;
     }
-  auto first = (*store)->load();
+  auto first = (primary ? primary : fallback)->load();
   if (!first) {
     std::cerr << "autodisc serve: " << first.error().message << '\n';
     return 1;
   }
   svc.publish(*first);
-  (*store)->poll();
+  if (primary) primary->poll();
+  else svc.metrics().storeUp = false;
+  // The local copy, written off the request path after changes (at most every 5 seconds).
+  std::uint64_t savedVersion = primary ? ~std::uint64_t{0} : first->version;
+  auto lastSave = std::chrono::steady_clock::time_point{};
+  auto saveSnapshot = [&] {
+    if (o.snapshotFile.empty() || !primary) return;
+    std::uint64_t version = svc.metrics().snapshotVersion;
+    auto now = std::chrono::steady_clock::now();
+    if (version == savedVersion || now - lastSave < std::chrono::seconds(5)) return;
+    lastSave = now;
+    auto org = svc.snapshot();
+    if (!org) return;
+    if (auto r = store::saveSnapshotFile(*org, o.snapshotFile); !r) {
+      std::cerr << "E-SNAPSHOT-SAVE " << r.error().message << std::endl;
+      return;
+    }
+    savedVersion = version;
+  };
+  saveSnapshot();
 
   ContextRef ctx;
   auto makeContext = [&] { return loadCertificates(o); };
@@ -1111,10 +1145,14 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
     while (!cv.wait_for(lock, wait, [&] { return stopping; })) {
       lock.unlock();
       auto& stats = svc.metrics();
-      auto moved = (*store)->poll();
+      if (!primary) {
+        // Started from the local copy: open the store itself as soon as it can be reached.
+        if (auto opened = store::openStore(o.storeUri)) primary = std::move(*opened);
+      }
+      Result<bool> moved = primary ? primary->poll() : Result<bool>(fail(std::string("the store cannot be opened")));
       bool wasUp = stats.storeUp;
       if (moved && *moved) {
-        if (auto s = (*store)->load()) {
+        if (auto s = primary->load()) {
           svc.publish(*s);
         } else {
           moved = std::unexpected(s.error());
@@ -1130,12 +1168,13 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
       } else {
         if (!wasUp) {
           // Back: whatever changed meanwhile is read now, whatever the version says.
-          if (auto s = (*store)->load()) svc.publish(*s);
+          if (auto s = primary->load()) svc.publish(*s);
           std::cerr << "I-STORE-BACK the store answers again (version " << stats.snapshotVersion << ")" << std::endl;
         }
         stats.storeUp = true;
         wait = std::chrono::milliseconds(o.pollMilliseconds);
         publishScps();
+        saveSnapshot();
       }
       lock.lock();
     }

@@ -38,6 +38,9 @@ struct Options {
   // A directory (ldap://HOST[:PORT]/BASE-DN) to publish the Client Access Servers' Autodiscover SCPs
   // into, at start and after every change (docs/directory.md); empty: none.
   std::string scpDirectory;
+  // A local copy of the last snapshot (an SQLite file), written after changes; the service starts
+  // from it when its store cannot be reached at start. Empty: none.
+  std::string snapshotFile;
 
   int maxFailures = 5;             // failed logins per client address, and per account, per window
   int failureWindowSeconds = 60;

@@ -1,5 +1,9 @@
 #include "store/store.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include "store/ldap_store.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -29,7 +33,10 @@ Result<std::size_t> copyOrganization(Store& from, Store& to) {
   auto source = from.read();
   if (!source) return std::unexpected(source.error());
   if (source->version == 0) return fail("store " + from.describe() + " holds no organisation yet. Nothing was changed.");
-  const model::Organization& org = *source->org;
+  return writeOrganization(*source->org, to);
+}
+
+Result<std::size_t> writeOrganization(const model::Organization& org, Store& to) {
   std::vector<model::ObjectRef> all{{model::Kind::OrganizationConfig, 0}};
   auto each = [&]<class T>(model::Kind k, const std::map<model::Id, T>& m) {
     for (auto& [id, o] : m) all.push_back({k, id});
@@ -46,6 +53,19 @@ Result<std::size_t> copyOrganization(Store& from, Store& to) {
   org.forEachRecipient([&](const model::Recipient& r) { all.push_back({model::Kind::Recipient, r.id}); });
   if (auto r = to.apply(org, all, 0); !r) return std::unexpected(r.error());
   return all.size();
+}
+
+Result<void> saveSnapshotFile(const model::Organization& org, const std::string& path) {
+  std::string tmp = path + ".tmp";
+  for (auto suffix : {"", "-wal", "-shm"}) std::remove((tmp + suffix).c_str());
+  {
+    auto s = SqliteStore::open(tmp);
+    if (!s) return std::unexpected(s.error());
+    if (auto r = writeOrganization(org, **s); !r) return std::unexpected(r.error());
+  }  // closed: the write-ahead log is folded into the file
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return fail("cannot replace " + path + ": " + std::strerror(errno));
+  return {};
 }
 
 std::string defaultStoreUri(const char* envValue) {

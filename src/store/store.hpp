@@ -66,6 +66,11 @@ Result<std::unique_ptr<Store>> openStore(std::string_view uri);
 // Copies the whole organisation of `from` into `to`, which must be empty (version 0). Returns the
 // number of objects copied.
 Result<std::size_t> copyOrganization(Store& from, Store& to);
+// Writes every object of `org` into `to`, which must be empty (version 0).
+Result<std::size_t> writeOrganization(const model::Organization& org, Store& to);
+// Writes `org` to a new SQLite file at `path` (through a temporary file, renamed over it at the
+// end): a local copy a service can start from when its store cannot be reached.
+Result<void> saveSnapshotFile(const model::Organization& org, const std::string& path);
 
 // The store URI to use when none is given: $AUTODISC_STORE, else "sqlite:autodisc.db".
 std::string defaultStoreUri(const char* envValue);

@@ -99,7 +99,7 @@ class Directory : public ::testing::Test {
     return r.out;
   }
   // `autodisc serve` on the directory; returns the HTTPS and admin ports.
-  std::pair<std::string, std::string> serve() {
+  std::pair<std::string, std::string> serve(std::vector<std::string> extra = {}) {
     static int n = 0;
     std::string out = dir_.path() + "/serve" + std::to_string(++n) + ".out";
     if (access((dir_.path() + "/server.pem").c_str(), R_OK) != 0) {
@@ -111,12 +111,18 @@ class Directory : public ::testing::Test {
     if (pid == 0) {
       freopen(out.c_str(), "w", stdout);
       freopen((out + ".err").c_str(), "w", stderr);
-      execl(env("AUTODISC_BIN").c_str(), "autodisc", "serve", "--store", store_.c_str(), "--https", "127.0.0.1:0",
-            "--admin", "127.0.0.1:0", "--cert", (dir_.path() + "/server.pem").c_str(), "--key",
-            (dir_.path() + "/server.key").c_str(), "--threads", "1", nullptr);
+      std::vector<std::string> args = {env("AUTODISC_BIN"), "serve", "--store", store_, "--https", "127.0.0.1:0",
+                                       "--admin", "127.0.0.1:0", "--cert", dir_.path() + "/server.pem", "--key",
+                                       dir_.path() + "/server.key", "--threads", "1"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
       _exit(127);
     }
     servers_.push_back(pid);
+    lastErr_ = out + ".err";
     std::string https, admin;
     for (int i = 0; i < 200 && (https.empty() || admin.empty()); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -158,7 +164,7 @@ class Directory : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::string port_, store_;
+  std::string port_, store_, lastErr_;
   std::vector<pid_t> servers_;
 };
 
@@ -194,6 +200,37 @@ TEST_F(Directory, TheSeedOrganisationReadsBackAsOnSqlite) {
   EXPECT_NE(jaap.out.find("homeMDB: cn=Mailbox Database 01,cn=Databases,"), std::string::npos) << jaap.out;
   auto bob = ldapsearch(kBase, "(objectClass=contact)", {"targetAddress"});
   EXPECT_NE(bob.out.find("targetAddress: SMTP:bob@fabrikam.com"), std::string::npos) << bob.out;
+}
+
+// With --snapshot-file, a service that starts while the directory is down answers from its local
+// copy (not ready), then takes the directory's state once it is back.
+TEST_F(Directory, AServiceStartsFromItsLocalCopyWhenTheDirectoryIsDown) {
+  ASSERT_EQ(shell(store_, organisation() + "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
+                                           "https://mail.e2010.com/EWS/Exchange.asmx\n"
+                                           "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.e2010.com\n")
+                .exitCode,
+            0);
+  std::string copy = dir_.path() + "/last.db";
+  auto first = serve({"--snapshot-file", copy});
+  ASSERT_GE(within(std::chrono::seconds(3), [&] { return access(copy.c_str(), R_OK) == 0; }), 0) << "the copy is written";
+  kill(servers_.back(), SIGTERM);
+  waitpid(servers_.back(), nullptr, 0);
+  servers_.pop_back();
+
+  slapd({"stop", dir_.path() + "/ldap"});
+  auto [https, admin] = serve({"--snapshot-file", copy});
+  ASSERT_FALSE(https.empty()) << "it starts without the directory";
+  EXPECT_EQ(ewsUrl(https), "https://mail.e2010.com/EWS/Exchange.asmx");
+  EXPECT_TRUE(readyz(admin).starts_with("not ready")) << readyz(admin);
+  EXPECT_NE(readFile(lastErr_).find("W-STORE-START-FROM-SNAPSHOT"), std::string::npos) << readFile(lastErr_);
+
+  ASSERT_EQ(slapd({"resume", dir_.path() + "/ldap", port_}).exitCode, 0);
+  ASSERT_EQ(shell(store_, "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
+                          "https://mail4.e2010.com/EWS/Exchange.asmx\n").exitCode, 0);
+  double t = within(std::chrono::seconds(10), [&] {
+    return ewsUrl(https) == "https://mail4.e2010.com/EWS/Exchange.asmx" && readyz(admin) == "ready\n";
+  });
+  EXPECT_GE(t, 0) << readyz(admin) << readFile(lastErr_);
 }
 
 // `autodisc store copy` moves an organisation from SQLite into the directory and back, whole; it
