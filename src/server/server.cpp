@@ -1138,16 +1138,31 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
   std::mutex m;
   std::condition_variable cv;
   bool stopping = false;
+  bool kicked = false;  // the store said something changed (a directory's content synchronisation)
+  auto kick = [&] {
+    {
+      std::lock_guard lock(m);
+      kicked = true;
+    }
+    cv.notify_all();
+  };
+  if (primary) primary->watchChanges(kick);
   std::thread poller([&] {
     std::unique_lock lock(m);
     // While the store cannot be reached the last snapshot keeps serving; the looks back off to 5 s.
     auto wait = std::chrono::milliseconds(o.pollMilliseconds);
-    while (!cv.wait_for(lock, wait, [&] { return stopping; })) {
+    for (;;) {
+      cv.wait_for(lock, wait, [&] { return stopping || kicked; });
+      if (stopping) break;
+      kicked = false;
       lock.unlock();
       auto& stats = svc.metrics();
       if (!primary) {
         // Started from the local copy: open the store itself as soon as it can be reached.
-        if (auto opened = store::openStore(o.storeUri)) primary = std::move(*opened);
+        if (auto opened = store::openStore(o.storeUri)) {
+          primary = std::move(*opened);
+          primary->watchChanges(kick);
+        }
       }
       Result<bool> moved = primary ? primary->poll() : Result<bool>(fail(std::string("the store cannot be opened")));
       bool wasUp = stats.storeUp;
@@ -1278,6 +1293,7 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
   }
   cv.notify_all();
   poller.join();
+  primary.reset();  // its change watcher calls `kick`, which uses m and cv: stopped before they go
   std::cout << "stopped" << std::endl;
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <thread>
 
 #include "model/text.hpp"
 
@@ -122,7 +123,74 @@ LdapStore::LdapStore(std::string uri, std::string server, std::string baseDn, bo
     : uri_(std::move(uri)), server_(std::move(server)), layout_(std::move(baseDn)), startTls_(startTls) {}
 
 LdapStore::~LdapStore() {
+  stopWatching_ = true;
+  if (watcher_.joinable()) watcher_.join();
   if (ld_) ldap_unbind_ext_s(ld_, nullptr, nullptr);
+}
+
+bool LdapStore::watchChanges(std::function<void()> kick) {
+  if (watcher_.joinable()) return true;
+  watcher_ = std::thread([this, kick = std::move(kick)] { watchLoop(kick); });
+  return true;
+}
+
+void LdapStore::watchLoop(std::function<void()> kick) {
+  // The Sync Request Control's value: SEQUENCE { mode ENUMERATED refreshAndPersist } (no cookie:
+  // one base entry is all there is to refresh).
+  BerElement* ber = ber_alloc_t(LBER_USE_DER);
+  berval* value = nullptr;
+  if (!ber || ber_printf(ber, "{e}", static_cast<ber_int_t>(LDAP_SYNC_REFRESH_AND_PERSIST)) < 0 ||
+      ber_flatten(ber, &value) != 0) {
+    if (ber) ber_free(ber, 1);
+    return;
+  }
+  ber_free(ber, 1);
+  LDAPControl sync{const_cast<char*>(LDAP_CONTROL_SYNC), *value, 1};
+  LDAPControl* controls[] = {&sync, nullptr};
+  std::string base = layout_.exchange();
+  char* attrs[] = {const_cast<char*>("autodiscVersion"), nullptr};
+  int failures = 0;
+  while (!stopWatching_) {
+    auto conn = connectOnly(uri_);
+    int msgid = 0;
+    int rc = conn ? ldap_search_ext((*conn)->ld_, base.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, controls,
+                                    nullptr, nullptr, 0, &msgid)
+                  : LDAP_SERVER_DOWN;
+    if (rc == LDAP_UNAVAILABLE_CRITICAL_EXTENSION || rc == LDAP_UNWILLING_TO_PERFORM) {
+      std::cerr << "W-LDAP-NO-SYNC " << uri_ << " does not offer content synchronisation (RFC 4533); polling only" << std::endl;
+      break;
+    }
+    bool ended = rc != LDAP_SUCCESS;
+    while (!ended && !stopWatching_) {
+      timeval wait{1, 0};  // so that a stop is noticed
+      LDAPMessage* res = nullptr;
+      int got = ldap_result((*conn)->ld_, msgid, LDAP_MSG_ONE, &wait, &res);
+      if (got == 0) continue;
+      if (got < 0) {
+        ended = true;
+        break;
+      }
+      int type = ldap_msgtype(res);
+      if (type == LDAP_RES_SEARCH_ENTRY) {
+        failures = 0;
+        kick();  // the version entry, at the start and after every change
+      } else if (type == LDAP_RES_SEARCH_RESULT) {
+        int err = LDAP_SUCCESS;
+        ldap_parse_result((*conn)->ld_, res, &err, nullptr, nullptr, nullptr, nullptr, 0);
+        if (err == LDAP_UNAVAILABLE_CRITICAL_EXTENSION || err == LDAP_UNWILLING_TO_PERFORM) {
+          std::cerr << "W-LDAP-NO-SYNC " << uri_ << " does not offer content synchronisation (RFC 4533); polling only"
+                    << std::endl;
+          stopWatching_ = true;
+        }
+        ended = true;  // the directory ended the persist stage: start again
+      }
+      ldap_msgfree(res);
+    }
+    // Back off (up to 5 s) before the next attempt; the poll covers the gap.
+    failures = std::min(failures + 1, 5);
+    for (int i = 0; i < failures * 10 && !stopWatching_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ber_bvfree(value);
 }
 
 Error LdapStore::ldapError(std::string_view doing, int rc) const {

@@ -11,8 +11,11 @@
 // and a failure puts back what was written, in reverse order, before the lock is released. The
 // version on the same container moves only at the end, so servers that reload on a new version
 // see whole changes.
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
+#include <thread>
 #include <set>
 #include <string>
 
@@ -45,6 +48,11 @@ class LdapStore : public Store {
   Result<std::uint64_t> apply(const model::Organization& org, const std::vector<model::ObjectRef>& changed,
                               std::uint64_t baseVersion) override;
   std::string describe() const override { return uri_; }
+  // RFC 4533 content synchronisation (refreshAndPersist) on the Exchange container, where the store's
+  // version changes last in every change: `kick` is called as soon as the directory says so. On its
+  // own connection and thread; reconnects after a failure; gives up (polling remains) on a directory
+  // that does not offer it.
+  bool watchChanges(std::function<void()> kick) override;
 
   // A lock older than this is taken to be a crashed writer's and is broken.
   static constexpr int kStaleLockSeconds = 60;
@@ -78,6 +86,9 @@ class LdapStore : public Store {
   LDAP* ld_ = nullptr;
   std::map<model::ObjectRef, std::string> dns_;  // where each object was read from (or last written)
   std::set<std::string> knownContainers_;        // normalised DNs known to exist
+  std::atomic<bool> stopWatching_{false};
+  std::thread watcher_;
+  void watchLoop(std::function<void()> kick);
 };
 
 }  // namespace autodisc::store

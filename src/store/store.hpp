@@ -38,6 +38,13 @@ class Store {
   // poll() for changes made by other handles or processes. A watcher runs on the caller's thread
   // and must be quick (a service swaps in a snapshot it builds elsewhere).
   using Watcher = std::function<void(std::uint64_t version)>;
+  // Calls `kick` (from a thread of the store's) whenever the store learns that something changed,
+  // sooner than a poll would; callers then poll(). False when the store cannot tell (then polling
+  // alone finds changes).
+  virtual bool watchChanges(std::function<void()> kick) {
+    (void)kick;
+    return false;
+  }
   void watch(Watcher w) { watchers_.push_back(std::move(w)); }
   // Checks the version; if it moved since the last one seen, tells every watcher. Returns whether it moved.
   Result<bool> poll() {

@@ -233,6 +233,27 @@ TEST_F(Directory, AServiceStartsFromItsLocalCopyWhenTheDirectoryIsDown) {
   EXPECT_GE(t, 0) << readyz(admin) << readFile(lastErr_);
 }
 
+// RFC 4533: with the version polled only every 10 seconds, a change still reaches the service at
+// once, because slapd tells it (refreshAndPersist on the Exchange container).
+TEST_F(Directory, ContentSynchronisationBringsAChangeBeforeAnyPoll) {
+  ASSERT_EQ(shell(store_, organisation() + "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
+                                           "https://mail.e2010.com/EWS/Exchange.asmx\n"
+                                           "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.e2010.com\n")
+                .exitCode,
+            0);
+  std::string config = dir_.path() + "/slow-poll.toml";
+  std::ofstream(config) << "poll_milliseconds = 10000\n";
+  auto [https, admin] = serve({"--config", config});
+  ASSERT_FALSE(https.empty());
+  ASSERT_GE(within(std::chrono::seconds(3), [&] { return ewsUrl(https) == "https://mail.e2010.com/EWS/Exchange.asmx"; }), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(shell(store_, "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
+                          "https://mail5.e2010.com/EWS/Exchange.asmx\n").exitCode, 0);
+  double t = within(std::chrono::seconds(2), [&] { return ewsUrl(https) == "https://mail5.e2010.com/EWS/Exchange.asmx"; });
+  EXPECT_GE(t, 0) << "the change should arrive well before the next poll";
+  EXPECT_LT(t, 1.0);
+}
+
 // `autodisc store copy` moves an organisation from SQLite into the directory and back, whole; it
 // refuses a store that already holds one.
 TEST_F(Directory, StoreCopyMovesAnOrganisationBothWays) {
