@@ -157,6 +157,9 @@ int main(int argc, char** argv) {
   std::string logon;
   test->add_option("--user", logon, "the logon name for Basic authentication (default: the address)");
   test->add_option("--password-file", passwordFile, "a file whose first line is the password");
+  test->add_option("--auth", testOpts.http.auth,
+                   "basic (default), ntlm, negotiate (Kerberos through GSS-API), or any: the strongest the server offers")
+      ->check(CLI::IsMember({"basic", "ntlm", "negotiate", "any"}));
   test->add_option("--ca", testOpts.http.caFile, "trust these CA certificates (PEM) instead of the system's");
   test->add_option("--resolve", resolveList, "HOST:PORT:ADDR, as curl has it (repeatable)");
   test->add_option("--dns", testOpts.dns.server, "ask this DNS server (ADDR:PORT) instead of the system's");
@@ -164,9 +167,19 @@ int main(int argc, char** argv) {
   test->add_option("--http-port", testOpts.http.httpPort, "connect here for port 80");
   test->add_option("--last-known-good", testOpts.lastKnownGood, "an Autodiscover URL that worked before: tried first");
   test->add_option("--ldap", testOpts.ldapUrl,
-                   "look up Autodiscover SCPs in this directory first: ldap://HOST[:PORT][/BASE] (the bind from\n"
+                   "look up Autodiscover SCPs in this directory first: ldap://HOST[:PORT][/BASE], or auto for\n"
+                   "the domain controllers of _ldap._tcp.dc._msdcs.<domain> (the bind from\n"
                    "AUTODISC_LDAP_BIND_DN and AUTODISC_LDAP_PASSWORD or _FILE; none: anonymous)");
-  test->add_option("--site", testOpts.site, "the client's AD site, to rank the SCPs (spec 6.3)");
+  test->add_option("--site", testOpts.site,
+                   "the client's AD site, to rank the SCPs (spec 6.3); default: the site whose subnet holds\n"
+                   "this machine's address, from the directory");
+  test->add_option("--ad-domain", testOpts.adDomain, "with --ldap auto: the AD domain whose DCs to find (default: the address's)");
+  std::string cacheFile;
+  bool noCache = false;
+  test->add_option("--cache", cacheFile,
+                   "the last-known-good cache (default $XDG_CACHE_HOME/autodisc/last-known-good, else\n"
+                   "~/.cache/autodisc/last-known-good): the URL that worked for a domain is tried first next time");
+  test->add_flag("--no-cache", noCache, "neither read nor write the last-known-good cache");
   test->add_option("--timeout", testOpts.http.timeoutMs, "milliseconds for each request (default 10000)");
   test->add_flag("--json", testOpts.json, "print one JSON report instead of text");
   test->add_flag("--watch", testOpts.watch,
@@ -238,6 +251,13 @@ int main(int argc, char** argv) {
   }
   if (test->parsed()) {
     testOpts.http.resolve = resolveList;
+    if (!noCache) {
+      if (!cacheFile.empty()) testOpts.cacheFile = cacheFile;
+      else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+        testOpts.cacheFile = std::string(xdg) + "/autodisc/last-known-good";
+      else if (const char* home = std::getenv("HOME"); home && *home)
+        testOpts.cacheFile = std::string(home) + "/.cache/autodisc/last-known-good";
+    }
     if (const char* dn = std::getenv("AUTODISC_LDAP_BIND_DN")) testOpts.ldapBindDn = dn;
     if (const char* pw = std::getenv("AUTODISC_LDAP_PASSWORD")) testOpts.ldapPassword = pw;
     else if (const char* file = std::getenv("AUTODISC_LDAP_PASSWORD_FILE")) {

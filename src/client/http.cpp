@@ -159,7 +159,9 @@ HttpResult httpRequest(const std::string& method, const std::string& url, const 
   curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.list);
   bool https = text::istartsWith(url, "https://");
   if (credentials && https && !o.user.empty()) {
-    curl_easy_setopt(curl.get(), CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    long scheme = o.auth == "ntlm" ? CURLAUTH_NTLM : o.auth == "negotiate" ? CURLAUTH_NEGOTIATE
+                  : o.auth == "any" ? (CURLAUTH_BASIC | CURLAUTH_NTLM | CURLAUTH_NEGOTIATE) : CURLAUTH_BASIC;
+    curl_easy_setopt(curl.get(), CURLOPT_HTTPAUTH, scheme);
     curl_easy_setopt(curl.get(), CURLOPT_USERNAME, o.user.c_str());
     curl_easy_setopt(curl.get(), CURLOPT_PASSWORD, o.password.c_str());
   }

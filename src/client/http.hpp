@@ -13,7 +13,8 @@ struct HttpOptions {
   std::vector<std::string> resolve;     // HOST:PORT:ADDR, as curl --resolve
   int httpsPort = 443, httpPort = 80;   // where the standard ports really are (labs and tests)
   long timeoutMs = 10000;
-  std::string user, password;           // Basic, HTTPS only
+  std::string user, password;           // HTTPS only
+  std::string auth = "basic";           // basic, ntlm, negotiate or any (what the server offers, the strongest)
 };
 
 struct Certificate {

@@ -3,9 +3,14 @@
 #define LDAP_DEPRECATED 0
 #include <ldap.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <memory>
 
 #include "model/text.hpp"
+#include "model/validate.hpp"
 
 namespace autodisc::client {
 
@@ -95,6 +100,40 @@ ScpAnswer lookupScp(const std::string& url, const ScpOptions& o) {
     }
   }
   a.searched = base;
+  // This end's address, and the site whose subnet holds it.
+  int fd = -1;
+  if (ldap_get_option(h.ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS && fd >= 0) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    char text[INET6_ADDRSTRLEN] = "";
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+      if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, text, sizeof text);
+      if (ss.ss_family == AF_INET6) inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, text, sizeof text);
+      a.localAddress = text;
+    }
+  }
+  if (auto me = parseIpAddress(a.localAddress)) {
+    char* subnetAttrs[] = {const_cast<char*>("cn"), const_cast<char*>("siteObject"), nullptr};
+    LDAPMessage* subnets = nullptr;
+    std::string where = "CN=Subnets,CN=Sites," + base;
+    if (ldap_search_ext_s(h.ld, where.c_str(), LDAP_SCOPE_ONELEVEL, "(objectClass=subnet)", subnetAttrs, 0, nullptr, nullptr,
+                          nullptr, 0, &subnets) == LDAP_SUCCESS) {
+      int best = -1;
+      for (LDAPMessage* e = ldap_first_entry(h.ld, subnets); e; e = ldap_next_entry(h.ld, e)) {
+        auto cn = values(h.ld, e, "cn");
+        auto site = values(h.ld, e, "siteObject");
+        if (cn.empty() || site.empty()) continue;
+        auto range = parseCidr(cn.front());
+        if (!range || !range->contains(*me) || range->prefix <= best) continue;
+        best = range->prefix;
+        // The site's name: the value of its DN's first RDN.
+        std::string dn = site.front();
+        auto eq = dn.find('='), comma = dn.find(',');
+        a.site = dn.substr(eq + 1, comma == std::string::npos ? std::string::npos : comma - eq - 1);
+      }
+    }
+    if (subnets) ldap_msgfree(subnets);
+  }
   std::string filter = "(&(objectClass=serviceConnectionPoint)(|(keywords=" + std::string(discovery::kScpPointerKeyword) +
                        ")(keywords=" + std::string(discovery::kScpUrlKeyword) + ")))";
   char* attrs[] = {const_cast<char*>("serviceBindingInformation"), const_cast<char*>("keywords"), nullptr};

@@ -3,6 +3,9 @@
 #include "client/scp.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -203,18 +206,69 @@ int runTest(const TestOptions& o, std::ostream& out) {
 
 namespace {
 
+// The last-known-good cache: a line "DOMAIN PROTOCOL URL" for each domain and protocol that worked.
+std::map<std::string, std::string> readCache(const std::string& file) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    auto a = line.find(' '), b = line.find(' ', a == std::string::npos ? a : a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    out[line.substr(0, b)] = line.substr(b + 1);
+  }
+  return out;
+}
+void writeCache(const std::string& file, const std::map<std::string, std::string>& entries) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(file).parent_path(), ec);
+  std::string tmp = file + ".tmp";
+  {
+    std::ofstream outFile(tmp);
+    for (auto& [key, url] : entries) outFile << key << ' ' << url << '\n';
+    if (!outFile) return;
+  }
+  std::filesystem::rename(tmp, file, ec);
+}
+
 int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
   bool mobile = o.protocol == "mobilesync", soap = o.protocol == "soap", v2 = o.protocol == "json";
+  std::string domain = text::toLower(o.email.substr(o.email.find('@') + 1));
+  std::string cacheKey = domain + " " + o.protocol;
+  Report report;
   discovery::PlannerOptions po;
   po.email = o.email;
   po.soap = soap;
   po.json = v2;
   po.cachedUrl = o.lastKnownGood;
+  // v2 URLs carry the address: the cache holds POX, MobileSync and SOAP endpoints only.
+  bool useCache = !o.cacheFile.empty() && !v2;
+  if (po.cachedUrl.empty() && useCache) {
+    auto cache = readCache(o.cacheFile);
+    if (auto it = cache.find(cacheKey); it != cache.end()) {
+      po.cachedUrl = it->second;
+      report.lines.push_back("CACHE " + o.cacheFile + ": last known good for " + domain + ": " + it->second);
+    }
+  }
   po.useScp = !o.ldapUrl.empty();
   po.ldapUrl = o.ldapUrl;
+  if (o.ldapUrl == "auto") {
+    // A domain member finds its domain controllers in DNS (spec 6.3): the best SRV target.
+    std::string adDomain = o.adDomain.empty() ? domain : o.adDomain;
+    std::string name = "_ldap._tcp.dc._msdcs." + adDomain;
+    auto a = lookupSrv(name, o.dns);
+    report.lines.push_back("SRV " + name);
+    const discovery::SrvRecord* best = nullptr;
+    for (auto& r : a.records)
+      if (!best || r.priority < best->priority || (r.priority == best->priority && r.weight > best->weight)) best = &r;
+    if (best) {
+      po.ldapUrl = "ldap://" + best->target + ":" + std::to_string(best->port);
+      report.lines.push_back("    domain controller " + best->target + ":" + std::to_string(best->port));
+    } else {
+      report.lines.push_back("    " + (a.error.empty() ? std::string("no record") : a.error) + ": no SCP lookup");
+      po.useScp = false;
+    }
+  }
   po.clientSite = o.site;
   Planner planner(po);
-  Report report;
   protocol::PoxResponse found;
   discovery::Step last;
   for (int guard = 0; guard < 100; ++guard) {
@@ -322,11 +376,14 @@ int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
         auto a = lookupScp(step.ldapUrl, ScpOptions{o.ldapBindDn, o.ldapPassword});
         if (!a.error.empty()) report.lines.push_back("    " + a.error);
         else report.lines.push_back("    searched " + a.searched + ": " + std::to_string(a.entries.size()) + " SCP(s)");
+        if (o.site.empty() && a.error.empty())
+          report.lines.push_back("    this end is " + a.localAddress + ": " +
+                                 (a.site.empty() ? std::string("in no site's subnet") : "site " + a.site));
         for (auto& e : a.entries)
           report.lines.push_back("    " + (e.binding.empty() ? std::string("(no serviceBindingInformation)") : e.binding) +
                                  "  [" + text::join(e.keywords, ", ") + "]");
         json += "," + jsonField("error", a.error) + ",\"scps\":" + std::to_string(a.entries.size());
-        planner.scpFound(a.entries, a.error);
+        planner.scpFound(a.entries, a.error, a.site);
         break;
       }
       case StepKind::Done:
@@ -336,6 +393,14 @@ int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
   }
 
   bool ok = last.kind == StepKind::Done;
+  // The cache: what worked is tried first next time; what failed from the cache is forgotten.
+  if (useCache && o.lastKnownGood.empty()) {
+    auto cache = readCache(o.cacheFile);
+    bool changed = false;
+    if (ok && cache[cacheKey] != last.url) cache[cacheKey] = last.url, changed = true;
+    if (!ok && planner.cacheFailed() && cache.erase(cacheKey)) changed = true;
+    if (changed) writeCache(o.cacheFile, cache);
+  }
 
   // The follow-up check of every URL the answer gives (spec: what a client will connect to next):
   // DNS, TLS and the certificate's names, and whether the server answers at all (no credentials).

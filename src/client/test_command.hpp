@@ -16,7 +16,9 @@ struct TestOptions {
   HttpOptions http;              // CA file, --resolve, port mapping, credentials, timeout
   DnsOptions dns;                // --dns
   std::string lastKnownGood;     // a cached Autodiscover URL to try first
-  std::string ldapUrl;           // --ldap: look up SCPs there first (spec 6.3)
+  std::string ldapUrl;           // --ldap: look up SCPs there first (spec 6.3); "auto": the domain's DCs
+  std::string adDomain;          // --ad-domain: whose DCs "auto" asks DNS for (default: the address's domain)
+  std::string cacheFile;         // the last-known-good cache; empty: none (--no-cache)
   std::string site;              // --site: the client's AD site, for the SCP order
   std::string ldapBindDn, ldapPassword;
   bool json = false;

@@ -347,9 +347,13 @@ void Planner::srvFound(const std::vector<SrvRecord>& records, std::string_view e
   addCandidate(endpoint(text::toLower(chosen->target)), Source::Srv);
 }
 
-void Planner::scpFound(const std::vector<ScpEntry>& entries, std::string_view error) {
+void Planner::scpFound(const std::vector<ScpEntry>& entries, std::string_view error, std::string_view clientSite) {
   if (awaiting_ != StepKind::ScpLookup) return;
   awaiting_ = StepKind::Done;
+  if (o_.clientSite.empty() && !clientSite.empty()) {
+    o_.clientSite = clientSite;
+    log_.push_back("client site " + o_.clientSite + " (from the directory's subnets)");
+  }
   if (!error.empty()) {
     log_.push_back("SCP lookup: " + std::string(error));
     return;

@@ -116,7 +116,8 @@ class Planner {
   void posted(const PostResult& r);
   void probed(const ProbeResult& r);
   void srvFound(const std::vector<SrvRecord>& records, std::string_view error = {});
-  void scpFound(const std::vector<ScpEntry>& entries, std::string_view error = {});
+  // `clientSite`: the site found from the directory's subnets, used when none was given.
+  void scpFound(const std::vector<ScpEntry>& entries, std::string_view error = {}, std::string_view clientSite = {});
 
   // What happened, a line a step, for the report.
   const std::vector<std::string>& log() const { return log_; }

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -34,6 +35,8 @@ std::string readFile(const std::string& path) {
 class Directory : public ::testing::Test {
  protected:
   void SetUp() override {
+    // `autodisc test` keeps its last-known-good cache here, not in the home directory.
+    setenv("XDG_CACHE_HOME", dir_.path().c_str(), 1);
     if (access("/usr/sbin/slapd", X_OK) != 0) GTEST_SKIP() << "slapd is not installed (Debian package slapd)";
     // A port below the ephemeral range: a client retrying a stopped server's port must not connect to itself.
     std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
@@ -293,7 +296,8 @@ TEST_F(Directory, TheClientFindsAutodiscoverThroughScpsRankedBySiteAndFollowsAPo
                                      "--timeout", "3000", "--resolve", "mail.e2010.com:" + https + ":127.0.0.1",
                                      // every other name goes to a closed port: refused at once
                                      "--resolve", "x2007srv.e2010.local:443:127.0.0.1", "--https-port", "1",
-                                     "--http-port", "1", "--dns", "127.0.0.1:1"};
+                                     "--http-port", "1", "--no-cache"};
+    if (std::find(extra.begin(), extra.end(), "--dns") == extra.end()) argv.insert(argv.end(), {"--dns", "127.0.0.1:1"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     return runProcess(argv);
   };
@@ -311,6 +315,30 @@ TEST_F(Directory, TheClientFindsAutodiscoverThroughScpsRankedBySiteAndFollowsAPo
   ASSERT_NE(x, std::string::npos) << home.out;
   ASSERT_NE(cas, std::string::npos) << home.out;
   EXPECT_LT(x, cas);
+
+  // Without --site: the site whose subnet holds this end's address (127.0.0.1), from the directory.
+  ASSERT_EQ(shell(store_, "New-ADReplicationSubnet -Name 127.0.0.0/8 -Site Paris\n").exitCode, 0);
+  auto bySubnet = test({"alice@e2010.com", "--ldap", "ldap://127.0.0.1:" + port_});
+  EXPECT_NE(bySubnet.out.find("this end is 127.0.0.1: site Paris"), std::string::npos) << bySubnet.out;
+  EXPECT_EQ(bySubnet.out.find("POST https://mail.e2010.com:"), bySubnet.out.find("POST ")) << bySubnet.out;
+
+  // --ldap auto: the domain controllers from DNS (_ldap._tcp.dc._msdcs.<domain>), here a dnsmasq.
+  std::string dnsPort = std::to_string(20000 + (std::stoi(port_) - 20000 + 5000) % 10000);
+  pid_t dns = fork();
+  if (dns == 0) {
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    execl("/usr/sbin/dnsmasq", "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
+          "--listen-address=127.0.0.1", "--bind-interfaces", ("--port=" + dnsPort).c_str(), "--pid-file=",
+          ("--srv-host=_ldap._tcp.dc._msdcs.e2010.com,localhost," + port_ + ",0,100").c_str(), nullptr);
+    _exit(127);
+  }
+  servers_.push_back(dns);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto bySrv = test({"alice@e2010.com", "--ldap", "auto", "--dns", "127.0.0.1:" + dnsPort});
+  EXPECT_NE(bySrv.out.find("SRV _ldap._tcp.dc._msdcs.e2010.com"), std::string::npos) << bySrv.out;
+  EXPECT_NE(bySrv.out.find("domain controller localhost:" + port_), std::string::npos) << bySrv.out;
+  EXPECT_NE(bySrv.out.find("2 SCP(s)"), std::string::npos) << bySrv.out;
 
   // Another forest's directory, and a pointer to it for fabrikam.com in ours (spec 7.3).
   std::string other;

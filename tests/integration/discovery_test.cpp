@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "support/process.hpp"
@@ -32,6 +34,8 @@ int freeUdpPort() {
 class Discovery : public ::testing::Test {
  protected:
   void SetUp() override {
+    // `autodisc test` keeps its last-known-good cache here, not in the home directory.
+    setenv("XDG_CACHE_HOME", dir_.path().c_str(), 1);
     // The certificate covers mail.contoso.com and autodiscover.contoso.com, not contoso.com itself.
     auto certs = runProcess({"/bin/bash", env("AUTODISC_SOURCE_DIR") + "/tests/data/certs/make-certs.sh", dir_.path(),
                              "mail.contoso.com", "autodiscover.contoso.com"});
@@ -118,13 +122,52 @@ class Discovery : public ::testing::Test {
                                      dir_.path() + "/ca.pem", "--https-port", httpsPort_, "--http-port", httpPort_,
                                      "--timeout", "3000"};
     args.insert(args.end(), extra.begin(), extra.end());
+    // Each run on its own, unless a test is about the last-known-good cache.
+    if (!useCache_ && std::find(args.begin(), args.end(), "--no-cache") == args.end()) args.push_back("--no-cache");
     return runProcess(args, "", std::chrono::seconds(60));
   }
   virtual std::string authMode() const { return "anonymous"; }
+  bool useCache_ = false;
   TempDir dir_;
   std::string store_, password_, httpsPort_, httpPort_;
   std::vector<pid_t> pids_;
 };
+
+// The last-known-good cache: what worked is tried first next time; when it fails, it is forgotten
+// and discovery goes the whole way again.
+TEST_F(Discovery, TheLastKnownGoodUrlIsTriedFirstAndForgottenWhenItFails) {
+  useCache_ = true;
+  std::vector<std::string> names = {"alice@contoso.com", "--resolve", "contoso.com:443:127.0.0.1", "--resolve",
+                                    "autodiscover.contoso.com:443:127.0.0.1", "--resolve", "mail.contoso.com:443:127.0.0.1",
+                                    "--resolve", "ex1.int.contoso.com:443:127.0.0.2", "--no-follow-up"};
+  auto first = test(names);
+  ASSERT_EQ(first.exitCode, 0) << first.out;
+  std::string cache = dir_.path() + "/autodisc/last-known-good";
+  std::ifstream in(cache);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "contoso.com pox https://autodiscover.contoso.com/autodiscover/autodiscover.xml");
+
+  auto second = test(names);
+  ASSERT_EQ(second.exitCode, 0) << second.out;
+  EXPECT_NE(second.out.find("last known good for contoso.com: https://autodiscover.contoso.com/autodiscover/autodiscover.xml"),
+            std::string::npos) << second.out;
+  auto firstPost = second.out.find("POST ");
+  EXPECT_EQ(second.out.find("POST https://autodiscover.contoso.com/autodiscover/autodiscover.xml  [last known good URL"),
+            firstPost) << second.out;
+  EXPECT_EQ(second.out.find("POST https://contoso.com/"), std::string::npos) << "found at once: nothing else is tried";
+
+  // The cached host now leads nowhere: it is tried, fails, and is forgotten.
+  std::vector<std::string> broken = {"alice@contoso.com", "--resolve", "autodiscover.contoso.com:443:127.0.0.9",
+                                     "--resolve", "contoso.com:443:127.0.0.9", "--dns", "127.0.0.1:1",
+                                     "--no-follow-up"};
+  auto third = test(broken);
+  EXPECT_NE(third.exitCode, 0) << third.out << third.err;
+  EXPECT_NE(third.out.find("[last known good URL"), std::string::npos) << third.out;
+  std::ifstream again(cache);
+  std::string rest((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(rest.find("contoso.com pox"), std::string::npos) << rest;
+}
 
 // The article's Figure 1 case in miniature: the domain root's certificate does not cover the name;
 // autodiscover.<domain> answers.
@@ -179,8 +222,16 @@ TEST_F(DiscoveryBasic, TheRightPasswordIsFoundAndAWrongOneIsNot) {
   auto asUser = test({"alice@contoso.com", "--user", "alice", "--resolve", "autodiscover.contoso.com:443:127.0.0.1",
                       "--dns", dns()});
   EXPECT_EQ(asUser.exitCode, 0) << asUser.out;
+  // --auth any takes what the server offers (Basic here); NTLM alone is what this server does not take.
+  auto any = test({"alice@contoso.com", "--auth", "any", "--resolve", "autodiscover.contoso.com:443:127.0.0.1",
+                   "--dns", dns(), "--no-cache"});
+  EXPECT_EQ(any.exitCode, 0) << any.out;
+  auto ntlm = test({"alice@contoso.com", "--auth", "ntlm", "--resolve", "autodiscover.contoso.com:443:127.0.0.1",
+                    "--dns", dns(), "--no-cache"});
+  EXPECT_EQ(ntlm.exitCode, 2) << ntlm.out;
+  EXPECT_NE(ntlm.out.find("HTTP 401 (Basic realm=\"autodisc\")"), std::string::npos) << ntlm.out;
   std::ofstream(password_) << "Wrong-2\n";
-  auto r = test({"alice@contoso.com", "--resolve", "autodiscover.contoso.com:443:127.0.0.1", "--dns", dns()});
+  auto r = test({"alice@contoso.com", "--resolve", "autodiscover.contoso.com:443:127.0.0.1", "--dns", dns(), "--no-cache"});
   EXPECT_EQ(r.exitCode, 2) << r.out << r.err;
   EXPECT_EQ(r.out.find("Wrong-2"), std::string::npos);
   EXPECT_NE(r.out.find("HTTP 401 (Basic realm=\"autodisc\")"), std::string::npos) << r.out;
