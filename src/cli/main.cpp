@@ -173,6 +173,9 @@ int main(int argc, char** argv) {
   test->add_option("--site", testOpts.site,
                    "the client's AD site, to rank the SCPs (spec 6.3); default: the site whose subnet holds\n"
                    "this machine's address, from the directory");
+  test->add_option("--network", testOpts.network,
+                   "which client's URLs to show from the answer: internal, external or both (default)")
+      ->check(CLI::IsMember({"internal", "external", "both"}));
   test->add_option("--ad-domain", testOpts.adDomain, "with --ldap auto: the AD domain whose DCs to find (default: the address's)");
   std::string cacheFile;
   bool noCache = false;

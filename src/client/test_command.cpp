@@ -480,8 +480,10 @@ int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
     };
     auto either = [](std::string a, std::string b) { return a.empty() ? b : a; };
     auto line = [&](std::string_view what, const std::string& inside, const std::string& outside) {
-      out << "  " << what << ": inside " << (inside.empty() ? "-" : inside) << "; outside "
-          << (outside.empty() ? "-" : outside) << "\n";
+      out << "  " << what << ":";
+      if (o.network != "external") out << " inside " << (inside.empty() ? "-" : inside) << (o.network == "both" ? ";" : "");
+      if (o.network != "internal") out << " outside " << (outside.empty() ? "-" : outside);
+      out << "\n";
     };
     out << "Who uses what:\n";
     line("EWS", either(value("EXCH", "EwsUrl"), value("EXPR", "EwsUrl")), value("EXPR", "EwsUrl"));

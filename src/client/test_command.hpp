@@ -20,6 +20,7 @@ struct TestOptions {
   std::string adDomain;          // --ad-domain: whose DCs "auto" asks DNS for (default: the address's domain)
   std::string cacheFile;         // the last-known-good cache; empty: none (--no-cache)
   std::string site;              // --site: the client's AD site, for the SCP order
+  std::string network = "both";  // --network: whose URLs to show: internal, external or both
   std::string ldapBindDn, ldapPassword;
   bool json = false;
   bool followUp = true;          // check every URL of the answer afterwards

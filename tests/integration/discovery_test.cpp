@@ -186,6 +186,10 @@ TEST_F(Discovery, TheDomainRootFailsItsCertificateAndAutodiscoverDomainAnswers) 
   EXPECT_NE(r.out.find("EwsUrl: https://mail.contoso.com/EWS/Exchange.asmx"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  EWS: inside https://ex1.int.contoso.com/EWS/Exchange.asmx; outside https://mail.contoso.com/EWS/Exchange.asmx\n"),
             std::string::npos) << r.out;
+  // --network external shows only what a client outside uses.
+  auto outside = test({"alice@contoso.com", "--resolve", "contoso.com:443:127.0.0.1", "--resolve",
+                       "autodiscover.contoso.com:443:127.0.0.1", "--no-follow-up", "--network", "external"});
+  EXPECT_NE(outside.out.find("  EWS: outside https://mail.contoso.com/EWS/Exchange.asmx\n"), std::string::npos) << outside.out;
   // Exchange 2019 (the default version): the personalised server name inside, Outlook Anywhere outside.
   auto connects = r.out.find("  Outlook connects to: inside ");
   ASSERT_NE(connects, std::string::npos) << r.out;
