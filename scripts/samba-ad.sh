@@ -69,6 +69,20 @@ ldbadd -H "$dir/private/sam.ldb" --configfile="$dir/etc/smb.conf" --option='dsdb
   "$dir/attrs.ldif" > "$dir/schema.log" 2>&1
 ldbmodify -H "$dir/private/sam.ldb" --configfile="$dir/etc/smb.conf" --option='dsdb:schema update allowed=yes' \
   "$dir/classes.ldif" >> "$dir/schema.log" 2>&1
+# And what the whole organisation needs (schema/ad-extension.py, made from schema/autodisc.ldif):
+# attributes, then classes, then the changes to AD's own classes, each load seeing the one before.
+for part in attributes classes changes; do
+  python3 "$here/schema/ad-extension.py" "$schema_dn" "$part" > "$dir/autodisc-$part.ldif"
+  tool=ldbadd; [ "$part" = changes ] && tool=ldbmodify
+  $tool -H "$dir/private/sam.ldb" --configfile="$dir/etc/smb.conf" --option='dsdb:schema update allowed=yes' \
+    "$dir/autodisc-$part.ldif" > "$dir/schema-$part.log" 2>&1 || true
+  cat "$dir/schema-$part.log" >> "$dir/schema.log"
+  if grep -q '^ERR' "$dir/schema-$part.log"; then
+    echo "samba-ad.sh: the schema extension ($part) was refused:" >&2
+    cat "$dir/schema-$part.log" >&2
+    exit 1
+  fi
+done
 
 samba -s "$dir/etc/smb.conf" -i -M single --maximum-runtime=900 > "$dir/log/samba.out" 2>&1 &
 pid=$!

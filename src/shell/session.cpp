@@ -181,7 +181,10 @@ Result<void> Session::open() {
     c.guid = Guid::fromRandom(random_(), random_());
     c.offlineAddressBookGuid = Guid::fromRandom(random_(), random_());
     org_.setConfig(c);
-    org_.put(AdSite{org_.allocateId(Kind::AdSite), "Default-First-Site-Name"});
+    // (A directory that is an Active Directory already has the forest's first site.)
+    bool haveSite = false;
+    for (auto& [id, site] : org_.all<AdSite>()) haveSite |= text::iequals(site.name, "Default-First-Site-Name");
+    if (!haveSite) org_.put(AdSite{org_.allocateId(Kind::AdSite), "Default-First-Site-Name"});
     for (auto& p : defaultOutlookProviders()) org_.put(p);
     if (auto r = commitChanges(); !r) {
       // Another session may have created the same defaults first; then its organisation is ours.

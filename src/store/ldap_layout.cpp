@@ -410,7 +410,9 @@ std::vector<std::string> Layout::attributesRead() {
           "msExchAutoDiscoverServer"};
 }
 
-std::string Layout::filterRead() {
+std::string Layout::filterRecipients() { return "(|(&(objectClass=user)(homeMDB=*))(&(objectClass=contact)(targetAddress=*)))"; }
+
+std::string Layout::filterConfiguration() {
   return "(|(objectClass=msExchOrganizationContainer)(objectClass=msExchAcceptedDomain)(objectClass=site)"
          "(objectClass=subnet)(objectClass=msExchExchangeServer)(objectClass=msExchOWAVirtualDirectory)"
          "(objectClass=msExchOABVirtualDirectory)(objectClass=msExchWebServicesVirtualDirectory)"
@@ -418,8 +420,7 @@ std::string Layout::filterRead() {
          "(objectClass=msExchAutoDiscoverVirtualDirectory)(objectClass=msExchMapiVirtualDirectory)"
          "(objectClass=msExchRpcHttpVirtualDirectory)(objectClass=msExchClientAccessArray)"
          "(objectClass=msExchPrivateMDB)(objectClass=msExchAutoDiscoverConfig)"
-         "(&(objectClass=serviceConnectionPoint)(serviceClassName=ms-Exchange-AutoDiscover-Service))"
-         "(&(objectClass=user)(homeMDB=*))(&(objectClass=contact)(targetAddress=*)))";
+         "(&(objectClass=serviceConnectionPoint)(serviceClassName=ms-Exchange-AutoDiscover-Service)))";
 }
 
 Layout::Built Layout::build(const std::vector<Entry>& entries) const {

@@ -54,8 +54,11 @@ class Layout {
 
   // Every attribute read back (the search asks for exactly these).
   static std::vector<std::string> attributesRead();
-  // The filter that finds every entry autodisc reads.
-  static std::string filterRead();
+  // The filters that find every entry autodisc reads: the configuration's (searched under
+  // configuration()) and the recipients' (under the base). Active Directory keeps the two in
+  // separate naming contexts, which one subtree search does not cross.
+  static std::string filterConfiguration();
+  static std::string filterRecipients();
 
   // An organisation built from entries (in any order), and the DN each object was read from.
   struct Built {

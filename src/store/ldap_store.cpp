@@ -491,8 +491,14 @@ Result<std::uint64_t> LdapStore::version() {
 Result<Store::Loaded> LdapStore::read() {
   auto v = version();
   if (!v) return std::unexpected(v.error());
-  auto entries = search(layout_.base(), LDAP_SCOPE_SUBTREE, ldap::Layout::filterRead(), ldap::Layout::attributesRead(), true);
+  auto entries = search(layout_.configuration(), LDAP_SCOPE_SUBTREE, ldap::Layout::filterConfiguration(),
+                        ldap::Layout::attributesRead(), true);
   if (!entries) return std::unexpected(entries.error());
+  auto recipients = search(layout_.base(), LDAP_SCOPE_SUBTREE, ldap::Layout::filterRecipients(),
+                           ldap::Layout::attributesRead(), true);
+  if (!recipients) return std::unexpected(recipients.error());
+  entries->reserve(entries->size() + recipients->size());
+  for (auto& e : *recipients) entries->push_back(std::move(e));
   auto built = layout_.build(*entries);
   for (auto& s : built.skipped) std::cerr << "W-LDAP-SKIPPED " << s << '\n';
   dns_ = std::move(built.dns);
@@ -560,12 +566,67 @@ Result<void> LdapStore::renameSubtree(const std::string& from, const std::string
   int rc = withRetry([&] {
     return ldap_rename_s(ld_, from.c_str(), newRdn.c_str(), move ? newParent.c_str() : nullptr, 1, nullptr, nullptr);
   });
+  if (rc == LDAP_UNWILLING_TO_PERFORM && !move) return copySubtree(from, to, undo);
   if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("renaming " + from + " to " + to, rc));
   knownContainers_.clear();  // DNs below moved
   undo.push_back(Op{"rename back " + to, [this, to, oldRdn, oldParent, move] {
                       return ldap_rename_s(ld_, to.c_str(), oldRdn.c_str(), move ? oldParent.c_str() : nullptr, 1,
                                            nullptr, nullptr);
                     }});
+  return {};
+}
+
+// Active Directory renames nothing in its configuration partition: the subtree is written anew
+// under the new name (parents first) and the old one deleted. Only what autodisc writes is copied.
+// Recipients point into the organisation (homeMDB): with any, the copy would leave them pointing
+// at nothing, so it is refused.
+Result<void> LdapStore::copySubtree(const std::string& from, const std::string& to, std::vector<Op>& undo) {
+  auto pointing = search(layout_.base(), LDAP_SCOPE_SUBTREE, "(homeMDB=*)", {"homeMDB"}, true);
+  if (!pointing) return std::unexpected(pointing.error());
+  std::string inside = "," + ldap::normalizeDn(from);
+  bool into = std::any_of(pointing->begin(), pointing->end(),
+                          [&](const Entry& e) { return ldap::normalizeDn(e.first("homeMDB")).ends_with(inside); });
+  if (into)
+    return fail("store " + uri_ + ": the directory does not rename " + from +
+                " (Active Directory renames nothing in its configuration), and mailboxes point into it; as in "
+                "Exchange, an organisation's name stays what it was when it was set up");
+  auto all = search(from, LDAP_SCOPE_SUBTREE, "(objectClass=*)", {"*"}, true);
+  if (!all) return std::unexpected(all.error());
+  std::sort(all->begin(), all->end(), [](const Entry& a, const Entry& b) {
+    return std::count(a.dn.begin(), a.dn.end(), ',') < std::count(b.dn.begin(), b.dn.end(), ',');
+  });
+  auto writable = ldap::Layout::attributesRead();
+  for (auto extra : {"serviceClassName", "serviceDNSName", "description"}) writable.push_back(extra);
+  std::string oldSuffix = ldap::normalizeDn(from);
+  for (auto& e : *all) {
+    Entry copy;
+    std::string norm = ldap::normalizeDn(e.dn);
+    std::size_t keep = 0;  // the RDNs above `from`, as written
+    for (std::size_t i = 0, commas = std::count(norm.begin(), norm.end(), ',') - std::count(oldSuffix.begin(), oldSuffix.end(), ','); i < commas; ++i)
+      keep = e.dn.find(',', keep) + 1;
+    copy.dn = e.dn.substr(0, keep) + to;
+    for (auto& [name, values] : e.attrs) {
+      bool ok = std::any_of(writable.begin(), writable.end(), [&](auto& w) { return text::iequals(w, name); });
+      if (!ok) continue;
+      if (text::iequals(name, "cn") && keep == 0) {
+        auto rdn = firstRdn(to);
+        std::string plain;
+        for (std::size_t i = rdn.find('=') + 1; i < rdn.size(); ++i) {
+          if (rdn[i] == '\\' && i + 1 < rdn.size()) ++i;
+          plain += rdn[i];
+        }
+        copy.attrs.emplace_back(name, std::vector<std::string>{plain});
+        continue;
+      }
+      copy.attrs.emplace_back(name, values);
+    }
+    int rc = addEntry(copy);
+    if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("copying " + e.dn + " to " + copy.dn, rc));
+    std::string dn = copy.dn;
+    undo.push_back(Op{"delete " + dn, [this, dn] { return deleteEntry(dn); }});
+  }
+  if (auto r = deleteSubtree(from, undo); !r) return r;
+  knownContainers_.clear();
   return {};
 }
 

@@ -76,6 +76,7 @@ class LdapStore : public Store {
   Result<void> writeEntry(const ldap::Entry& desired, const std::string& currentDn, std::vector<Op>& undo);
   Result<void> deleteSubtree(const std::string& dn, std::vector<Op>& undo);
   Result<void> renameSubtree(const std::string& from, const std::string& to, std::vector<Op>& undo);
+  Result<void> copySubtree(const std::string& from, const std::string& to, std::vector<Op>& undo);
   void undoAll(std::vector<Op>& undo);
   Result<std::string> lock();
   void unlock(const std::string& token);

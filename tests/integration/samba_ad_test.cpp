@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -182,3 +184,55 @@ void SambaAd::serviceFollowsChanges() {
 }
 
 }  // namespace
+
+namespace {
+
+// Everything a store holds, as the shell prints it, with the GUIDs (random per store) masked.
+std::string dumpOf(const std::string& store) {
+  std::string script;
+  for (auto c : {"Get-AcceptedDomain", "Get-ADReplicationSite", "Get-ADReplicationSubnet", "Get-ExchangeServer",
+                 "Get-ClientAccessServer", "Get-OwaVirtualDirectory", "Get-WebServicesVirtualDirectory",
+                 "Get-ActiveSyncVirtualDirectory", "Get-OutlookAnywhere", "Get-ClientAccessArray", "Get-MailboxDatabase",
+                 "Get-Mailbox", "Get-MailUser", "Get-OutlookProvider", "Get-OrganizationConfig"})
+    script += std::string(c) + " | ConvertTo-Json\n";
+  auto r = runProcess({env("AUTODISC_BIN"), "shell", "--store", store, "-"}, script);
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  static const std::regex guid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+  // The directory's order of objects may differ from SQLite's: compare the lines, sorted.
+  std::istringstream in(std::regex_replace(r.out, guid, "GUID"));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (auto& l : lines) out += l + "\n";
+  return out;
+}
+
+}  // namespace
+
+// The whole organisation kept in Active Directory (the schema extension of schema/ad-extension.py),
+// on a domain controller of its own: the article's organisation, with a new name (written anew: AD
+// renames nothing in its configuration), reads back as on SQLite.
+TEST_F(SambaAd, TheWholeOrganisationInActiveDirectoryReadsBackAsOnSqlite) {
+  std::string script = organisation() +
+                       "Get-OwaVirtualDirectory | Set-OwaVirtualDirectory -ExternalUrl https://mail.e2010.com/owa\n"
+                       "New-ClientAccessArray -Name CAS_Array -FQDN outlook.e2010.local -Site Default-First-Site-Name\n"
+                       "Set-MailboxDatabase \"Mailbox Database 01\" -RpcClientAccessServer outlook.e2010.local\n";
+  std::string sqlite = "sqlite:" + dir_.path() + "/same.db";
+  auto a = runProcess({env("AUTODISC_BIN"), "shell", "--store", sqlite, "-"}, script);
+  ASSERT_EQ(a.exitCode, 0) << a.err;
+  auto b = runProcess({env("AUTODISC_BIN"), "shell", "--store", directory_, "-"}, script);
+  ASSERT_EQ(b.exitCode, 0) << b.err;
+  auto onSqlite = dumpOf(sqlite);
+  EXPECT_NE(onSqlite.find("Jaap Wesselius"), std::string::npos);
+  EXPECT_EQ(dumpOf(directory_), onSqlite);
+  auto user = runProcess({"/usr/bin/ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-x", "-H", "ldap://" + ip_, "-D", kAdmin,
+                          "-w", kPassword, "-b", std::string("CN=Users,") + kBase, "(mailNickname=jaap)", "homeMDB",
+                          "proxyAddresses", "sAMAccountName"});
+  EXPECT_NE(user.out.find("homeMDB: CN=Mailbox Database 01,CN=Databases,CN=Exchange Administrative Group"), std::string::npos)
+      << user.out;
+  // As in Exchange, the organisation's name cannot change once mailboxes point into it.
+  auto rename = runProcess({env("AUTODISC_BIN"), "shell", "--store", directory_, "-c", "Set-OrganizationConfig -Name Other"});
+  EXPECT_NE(rename.exitCode, 0);
+  EXPECT_NE(rename.err.find("an organisation's name stays what it was"), std::string::npos) << rename.err;
+}
