@@ -201,7 +201,19 @@ std::string dumpOf(const std::string& store) {
   // The directory's order of objects may differ from SQLite's: compare the lines, sorted.
   std::istringstream in(std::regex_replace(r.out, guid, "GUID"));
   std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  for (std::string line; std::getline(in, line);) {
+    // A CAS array's Members are listed in the servers' id order, which is the directory's.
+    if (auto at = line.find("\"Members\": ["); at != std::string::npos) {
+      std::vector<std::string> members;
+      static const std::regex quoted("\"[^\"]*\"");
+      std::string list = line.substr(at + 12);
+      for (std::sregex_iterator it(list.begin(), list.end(), quoted), end; it != end; ++it) members.push_back(it->str());
+      std::sort(members.begin(), members.end());
+      line = "Members:";
+      for (auto& m : members) line += " " + m;
+    }
+    lines.push_back(line);
+  }
   std::sort(lines.begin(), lines.end());
   std::string out;
   for (auto& l : lines) out += l + "\n";
