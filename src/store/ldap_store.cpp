@@ -287,6 +287,7 @@ Result<std::unique_ptr<LdapStore>> LdapStore::open(std::string_view uri) {
   std::unique_ptr<LdapStore> s(new LdapStore(std::string(uri), p->server, p->base, p->startTls));
   if (auto r = s->connect(); !r) return std::unexpected(r.error());
   if (auto r = s->ensureSkeleton(); !r) return std::unexpected(r.error());
+  if (auto usn = s->highestUsn(); usn && *usn > 0) s->isAd_ = true;  // Active Directory (and Samba's)
   return s;
 }
 
@@ -479,7 +480,7 @@ Result<void> LdapStore::ensureContainers(const std::string& dn, std::vector<Op>&
   return {};
 }
 
-Result<std::uint64_t> LdapStore::version() {
+Result<std::uint64_t> LdapStore::storedVersion() {
   auto e = entryAt(layout_.exchange(), {"autodiscVersion"});
   if (!e) return std::unexpected(e.error());
   if (!*e) return std::uint64_t{0};
@@ -488,9 +489,40 @@ Result<std::uint64_t> LdapStore::version() {
   return static_cast<std::uint64_t>(std::strtoull(std::string(v).c_str(), nullptr, 10));
 }
 
+Result<std::uint64_t> LdapStore::highestUsn() {
+  auto root = entryAt("", {"highestCommittedUSN"});
+  if (!root) return std::unexpected(root.error());
+  if (!*root) return std::uint64_t{0};
+  return static_cast<std::uint64_t>(std::strtoull(std::string((*root)->first("highestCommittedUSN")).c_str(), nullptr, 10));
+}
+
+// On Active Directory, objects are also changed by other tools (a mailbox made in its own console,
+// an address added): any object autodisc reads with a uSNChanged above the one last seen counts as
+// a change, and the version a service polls moves with it: autodiscVersion * 1,000,000 + those.
+Result<std::uint64_t> LdapStore::version() {
+  auto v = storedVersion();
+  if (!v || !isAd_) return v;
+  std::string since = "(uSNChanged>=" + std::to_string(usnSeen_ + 1) + ")";
+  std::uint64_t top = usnSeen_;
+  for (auto [where, filter] : {std::pair{layout_.configuration(), ldap::Layout::filterConfiguration()},
+                               std::pair{layout_.base(), ldap::Layout::filterRecipients()}}) {
+    auto changed = search(where, LDAP_SCOPE_SUBTREE, "(&" + since + filter + ")", {"uSNChanged"}, true);
+    if (!changed) return std::unexpected(changed.error());
+    for (auto& e : *changed)
+      top = std::max<std::uint64_t>(top, std::strtoull(std::string(e.first("uSNChanged")).c_str(), nullptr, 10));
+  }
+  if (top > usnSeen_) {
+    if (usnSeen_ != 0) ++external_;
+    usnSeen_ = top;
+  }
+  return *v * 1000000 + external_;
+}
+
 Result<Store::Loaded> LdapStore::read() {
   auto v = version();
   if (!v) return std::unexpected(v.error());
+  if (isAd_)
+    if (auto usn = highestUsn()) usnSeen_ = std::max(usnSeen_, *usn);  // what this read sees is not a change to come
   auto entries = search(layout_.configuration(), LDAP_SCOPE_SUBTREE, ldap::Layout::filterConfiguration(),
                         ldap::Layout::attributesRead(), true);
   if (!entries) return std::unexpected(entries.error());
@@ -693,6 +725,8 @@ Result<std::uint64_t> LdapStore::apply(const Organization& org, const std::vecto
   if (!v) return abort(v.error());
   if (*v != baseVersion)
     return abort(Error{"store " + uri_ + ": another session changed the directory while this command ran; run it again"});
+  auto stored = storedVersion();
+  if (!stored) return abort(stored.error());
 
   auto dns = dns_;  // committed to dns_ only when the whole change is
   // Deletions first, children before parents; then the rest, parents before children.
@@ -741,14 +775,20 @@ Result<std::uint64_t> LdapStore::apply(const Organization& org, const std::vecto
     }
   }
   // The version moves last: a server that reloads on it sees the whole change.
-  Entry bump{layout_.exchange(), {{"autodiscVersion", {std::to_string(*v + 1)}}}};
+  Entry bump{layout_.exchange(), {{"autodiscVersion", {std::to_string(*stored + 1)}}}};
   int rc = replaceAttrs(bump);
   if (rc != LDAP_SUCCESS) return abort(ldapError("recording the new version", rc));
   undo.clear();
   unlock(*token);
   dns_ = std::move(dns);
-  notify(*v + 1);
-  return *v + 1;
+  std::uint64_t now = *stored + 1;
+  if (isAd_) {
+    // What this change wrote is not someone else's change.
+    if (auto usn = highestUsn()) usnSeen_ = std::max(usnSeen_, *usn);
+    now = now * 1000000 + external_;
+  }
+  notify(now);
+  return now;
 }
 
 }  // namespace autodisc::store

@@ -87,6 +87,10 @@ class LdapStore : public Store {
   LDAP* ld_ = nullptr;
   std::map<model::ObjectRef, std::string> dns_;  // where each object was read from (or last written)
   std::set<std::string> knownContainers_;        // normalised DNs known to exist
+  Result<std::uint64_t> storedVersion();  // autodiscVersion
+  Result<std::uint64_t> highestUsn();     // the RootDSE's highestCommittedUSN (0: not an AD)
+  bool isAd_ = false;
+  std::uint64_t usnSeen_ = 0, external_ = 0;
   std::atomic<bool> stopWatching_{false};
   std::thread watcher_;
   void watchLoop(std::function<void()> kick);

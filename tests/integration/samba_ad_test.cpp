@@ -243,6 +243,51 @@ TEST_F(SambaAd, TheWholeOrganisationInActiveDirectoryReadsBackAsOnSqlite) {
                           "proxyAddresses", "sAMAccountName"});
   EXPECT_NE(user.out.find("homeMDB: CN=Mailbox Database 01,CN=Databases,CN=Exchange Administrative Group"), std::string::npos)
       << user.out;
+  // A service on the directory follows a change made there by another tool (uSNChanged).
+  auto certs = runProcess({"/bin/bash", env("AUTODISC_SOURCE_DIR") + "/tests/data/certs/make-certs.sh", dir_.path(),
+                           "autodiscover.e2010.com"});
+  ASSERT_EQ(certs.exitCode, 0) << certs.err;
+  std::string out = dir_.path() + "/serve.out";
+  serve_ = fork();
+  if (serve_ == 0) {
+    freopen(out.c_str(), "w", stdout);
+    freopen((out + ".err").c_str(), "w", stderr);
+    execl(env("AUTODISC_BIN").c_str(), "autodisc", "serve", "--store", directory_.c_str(), "--https", "127.0.0.1:0",
+          "--cert", (dir_.path() + "/server.pem").c_str(), "--key", (dir_.path() + "/server.key").c_str(), "--threads",
+          "1", nullptr);
+    _exit(127);
+  }
+  std::string port;
+  for (int i = 0; i < 100 && port.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::ifstream f(out);
+    std::string word, name, where;
+    while (f >> word >> name >> where)
+      if (name == "https") port = where.substr(where.rfind(':') + 1);
+  }
+  ASSERT_FALSE(port.empty());
+  auto displayName = [&] {
+    auto r = runProcess({"/usr/bin/curl", "-s", "-k", "--max-time", "5", "-H", "Content-Type: text/xml", "--data-binary",
+                         "<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"http://schemas.microsoft.com/"
+                         "exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>jaap@e2010.com"
+                         "</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/"
+                         "outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>",
+                         "https://127.0.0.1:" + port + "/autodiscover/autodiscover.xml"});
+    auto at = r.out.find("<DisplayName>");
+    return at == std::string::npos ? r.out.substr(0, 200) : r.out.substr(at + 13, r.out.find('<', at + 13) - at - 13);
+  };
+  EXPECT_EQ(displayName(), "Jaap Wesselius");
+  auto edit = runProcess({"/usr/bin/ldapmodify", "-x", "-H", "ldap://" + ip_, "-D", kAdmin, "-w", kPassword},
+                         std::string("dn: CN=Jaap Wesselius,CN=Users,") + kBase +
+                             "\nchangetype: modify\nreplace: displayName\ndisplayName: Jaap W. (edited in AD)\n");
+  ASSERT_EQ(edit.exitCode, 0) << edit.err;
+  bool seen = false;
+  for (int i = 0; i < 40 && !seen; ++i) {
+    seen = displayName() == "Jaap W. (edited in AD)";
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(seen) << "a change made in AD by another tool should reach the service within 4 seconds: " << displayName();
+
   // As in Exchange, the organisation's name cannot change once mailboxes point into it.
   auto rename = runProcess({env("AUTODISC_BIN"), "shell", "--store", directory_, "-c", "Set-OrganizationConfig -Name Other"});
   EXPECT_NE(rename.exitCode, 0);
