@@ -9,7 +9,8 @@
 #
 # Everything it writes is under DIR: its cn=config, its database, its PID. It listens on
 # ldap://127.0.0.1:PORT only. The administrator is cn=admin,BASE-DN (default password "secret");
-# BASE-DN defaults to DC=e2010,DC=test. Then, for example:
+# BASE-DN defaults to DC=e2010,DC=test. With SLAPD_TLS_CERT and SLAPD_TLS_KEY (PEM files) in the
+# environment it also offers StartTLS on that port and LDAPS on PORT+1. Then, for example:
 #   AUTODISC_LDAP_BIND_DN=cn=admin,DC=e2010,DC=test AUTODISC_LDAP_PASSWORD=secret \
 #     autodisc shell --store ldap://127.0.0.1:PORT/DC=e2010,DC=test
 set -euo pipefail
@@ -37,7 +38,9 @@ schemas=/etc/ldap/schema
 modules=/usr/lib/ldap
 
 launch() {
-  "$slapd" -F "$dir/slapd.d" -h "ldap://127.0.0.1:$port/" -d 0 > "$dir/slapd.log" 2>&1 &
+  local urls="ldap://127.0.0.1:$port/"
+  grep -q olcTLSCertificateFile "$dir/slapd.d/cn=config.ldif" 2>/dev/null && urls="$urls ldaps://127.0.0.1:$((port + 1))/"
+  "$slapd" -F "$dir/slapd.d" -h "$urls" -d 0 > "$dir/slapd.log" 2>&1 &
   pid=$!
   echo "$pid" > "$dir/slapd.pid"
   for _ in $(seq 100); do
@@ -60,11 +63,17 @@ fi
 
 mkdir -p "$dir/slapd.d" "$dir/db"
 first_dc=$(echo "$base" | sed -n 's/^[Dd][Cc]=\([^,]*\).*/\1/p')
+tls=""
+if [ -n "${SLAPD_TLS_CERT:-}" ] && [ -n "${SLAPD_TLS_KEY:-}" ]; then
+  tls="olcTLSCertificateFile: $SLAPD_TLS_CERT
+olcTLSCertificateKeyFile: $SLAPD_TLS_KEY"
+fi
 cat > "$dir/config.ldif" <<EOF
 dn: cn=config
 objectClass: olcGlobal
 cn: config
 olcPidFile: $dir/slapd.pid
+$tls
 
 dn: cn=module{0},cn=config
 objectClass: olcModuleList

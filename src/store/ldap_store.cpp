@@ -200,8 +200,11 @@ Error LdapStore::ldapError(std::string_view doing, int rc) const {
     if (*diag) msg += std::string(" (") + diag + ")";
     ldap_memfree(diag);
   }
-  if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT)
+  if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT) {
     msg += "; is the directory server running and reachable?";
+    if (startTls_ || server_.starts_with("ldaps://"))
+      msg += " With TLS: is its certificate trusted (LDAPTLS_CACERT=ca.pem) and does it name the host of the URL?";
+  }
   if (rc == LDAP_INVALID_CREDENTIALS) msg += "; check AUTODISC_LDAP_BIND_DN and the password";
   if (rc == LDAP_INSUFFICIENT_ACCESS) msg += "; the bind DN may not change this part of the directory";
   return Error{msg};

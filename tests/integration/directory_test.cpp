@@ -257,6 +257,42 @@ TEST_F(Directory, ContentSynchronisationBringsAChangeBeforeAnyPoll) {
   EXPECT_LT(t, 1.0);
 }
 
+// The directory over TLS (StartTLS and LDAPS, the CA given to libldap as LDAPTLS_CACERT) and the
+// password from a file; an untrusted certificate is a clear error.
+TEST_F(Directory, StartTlsLdapsAndAPasswordFile) {
+  auto certs = runProcess({"/bin/bash", env("AUTODISC_SOURCE_DIR") + "/tests/data/certs/make-certs.sh",
+                           dir_.path() + "/tls", "localhost", "127.0.0.1"});
+  ASSERT_EQ(certs.exitCode, 0) << certs.err;
+  setenv("SLAPD_TLS_CERT", (dir_.path() + "/tls/server.pem").c_str(), 1);
+  setenv("SLAPD_TLS_KEY", (dir_.path() + "/tls/server.key").c_str(), 1);
+  std::string tlsPort;
+  for (int attempt = 0; attempt < 5 && tlsPort.empty(); ++attempt) {
+    std::string port = std::to_string(20000 + (std::stoi(port_) - 20000 + 2 + attempt * 11) % 9990);
+    if (slapd({"start", dir_.path() + "/ldaptls", port, kBase, "secret"}).exitCode == 0) tlsPort = port;
+  }
+  unsetenv("SLAPD_TLS_CERT");
+  unsetenv("SLAPD_TLS_KEY");
+  ASSERT_FALSE(tlsPort.empty());
+  std::string ldaps = std::to_string(std::stoi(tlsPort) + 1);
+  std::string pw = dir_.path() + "/bind-password";
+  std::ofstream(pw) << "secret\n";
+  unsetenv("AUTODISC_LDAP_PASSWORD");
+  setenv("AUTODISC_LDAP_PASSWORD_FILE", pw.c_str(), 1);
+  setenv("LDAPTLS_CACERT", (dir_.path() + "/tls/ca.pem").c_str(), 1);
+  auto starttls = shell("ldap://127.0.0.1:" + tlsPort + "/" + kBase + "????starttls", "New-ADReplicationSite -Name Paris\n");
+  EXPECT_EQ(starttls.exitCode, 0) << starttls.err;
+  auto over = shell("ldaps://127.0.0.1:" + ldaps + "/" + kBase, "Get-ADReplicationSite | Format-List Name\n");
+  EXPECT_EQ(over.exitCode, 0) << over.err;
+  EXPECT_NE(over.out.find("Name : Paris"), std::string::npos) << over.out;
+  unsetenv("LDAPTLS_CACERT");
+  auto untrusted = shell("ldaps://127.0.0.1:" + ldaps + "/" + kBase, "Get-ADReplicationSite\n");
+  EXPECT_NE(untrusted.exitCode, 0);
+  EXPECT_NE(untrusted.err.find("is its certificate trusted"), std::string::npos) << untrusted.err;
+  unsetenv("AUTODISC_LDAP_PASSWORD_FILE");
+  setenv("AUTODISC_LDAP_PASSWORD", "secret", 1);
+  slapd({"stop", dir_.path() + "/ldaptls"});
+}
+
 // `autodisc store copy` moves an organisation from SQLite into the directory and back, whole; it
 // refuses a store that already holds one.
 TEST_F(Directory, StoreCopyMovesAnOrganisationBothWays) {

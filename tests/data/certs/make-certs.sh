@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a throwaway certificate authority and a server certificate for tests and the demo:
 #   make-certs.sh DIR NAME [NAME...]   ->  DIR/ca.pem, DIR/server.pem (chain), DIR/server.key
-# The first NAME is the subject; every NAME is a subject alternative name. Nothing made here is
+# The first NAME is the subject; every NAME is a subject alternative name (an IPv4 address as an IP one). Nothing made here is
 # committed; the keys are new each time.
 set -euo pipefail
 dir=$1
@@ -10,7 +10,12 @@ shift
 mkdir -p "$dir"
 cd "$dir"
 san=""
-for n in "$@"; do san="${san:+$san,}DNS:$n"; done
+for n in "$@"; do
+  case "$n" in
+    *[!0-9.]*) san="${san:+$san,}DNS:$n" ;;  # a name
+    *) san="${san:+$san,}IP:$n" ;;           # an IPv4 address
+  esac
+done
 openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
   -subj "/CN=autodisc test CA" -addext "basicConstraints=critical,CA:TRUE" \
   -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
