@@ -93,6 +93,14 @@ class Directory : public ::testing::Test {
     return std::regex_replace(r.out, guid, "GUID");
   }
   std::string organisation() { return readFile(env("AUTODISC_SOURCE_DIR") + "/examples/e2010-organisation.ps1"); }
+  // The organisation with an external EWS URL and Outlook Anywhere host, as a published service has.
+  std::string published() {
+    return organisation() + setEws("https://mail.e2010.com/EWS/Exchange.asmx") +
+           "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.e2010.com\n";
+  }
+  static std::string setEws(const std::string& url) {
+    return "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl " + url + "\n";
+  }
   std::string scps() {
     auto r = ldapsearch(std::string("CN=Configuration,") + kBase,
                         std::string("(&(objectClass=serviceConnectionPoint)(|(keywords=67661D7F-8FC4-4fa7-BFAC-E1D7794C1F68)"
@@ -208,9 +216,7 @@ TEST_F(Directory, TheSeedOrganisationReadsBackAsOnSqlite) {
 // With --snapshot-file, a service that starts while the directory is down answers from its local
 // copy (not ready), then takes the directory's state once it is back.
 TEST_F(Directory, AServiceStartsFromItsLocalCopyWhenTheDirectoryIsDown) {
-  ASSERT_EQ(shell(store_, organisation() + "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
-                                           "https://mail.e2010.com/EWS/Exchange.asmx\n"
-                                           "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.e2010.com\n")
+  ASSERT_EQ(shell(store_, published())
                 .exitCode,
             0);
   std::string copy = dir_.path() + "/last.db";
@@ -228,8 +234,7 @@ TEST_F(Directory, AServiceStartsFromItsLocalCopyWhenTheDirectoryIsDown) {
   EXPECT_NE(readFile(lastErr_).find("W-STORE-START-FROM-SNAPSHOT"), std::string::npos) << readFile(lastErr_);
 
   ASSERT_EQ(slapd({"resume", dir_.path() + "/ldap", port_}).exitCode, 0);
-  ASSERT_EQ(shell(store_, "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
-                          "https://mail4.e2010.com/EWS/Exchange.asmx\n").exitCode, 0);
+  ASSERT_EQ(shell(store_, setEws("https://mail4.e2010.com/EWS/Exchange.asmx")).exitCode, 0);
   double t = within(std::chrono::seconds(10), [&] {
     return ewsUrl(https) == "https://mail4.e2010.com/EWS/Exchange.asmx" && readyz(admin) == "ready\n";
   });
@@ -239,9 +244,7 @@ TEST_F(Directory, AServiceStartsFromItsLocalCopyWhenTheDirectoryIsDown) {
 // RFC 4533: with the version polled only every 10 seconds, a change still reaches the service at
 // once, because slapd tells it (refreshAndPersist on the Exchange container).
 TEST_F(Directory, ContentSynchronisationBringsAChangeBeforeAnyPoll) {
-  ASSERT_EQ(shell(store_, organisation() + "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
-                                           "https://mail.e2010.com/EWS/Exchange.asmx\n"
-                                           "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.e2010.com\n")
+  ASSERT_EQ(shell(store_, published())
                 .exitCode,
             0);
   std::string config = dir_.path() + "/slow-poll.toml";
@@ -250,8 +253,7 @@ TEST_F(Directory, ContentSynchronisationBringsAChangeBeforeAnyPoll) {
   ASSERT_FALSE(https.empty());
   ASSERT_GE(within(std::chrono::seconds(3), [&] { return ewsUrl(https) == "https://mail.e2010.com/EWS/Exchange.asmx"; }), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  ASSERT_EQ(shell(store_, "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
-                          "https://mail5.e2010.com/EWS/Exchange.asmx\n").exitCode, 0);
+  ASSERT_EQ(shell(store_, setEws("https://mail5.e2010.com/EWS/Exchange.asmx")).exitCode, 0);
   double t = within(std::chrono::seconds(2), [&] { return ewsUrl(https) == "https://mail5.e2010.com/EWS/Exchange.asmx"; });
   EXPECT_GE(t, 0) << "the change should arrive well before the next poll";
   EXPECT_LT(t, 1.0);
@@ -489,19 +491,13 @@ TEST_F(Directory, AFailedChangeLeavesNothingBehindAndErrorsAreClear) {
 // Two services on one directory: a change made in the shell is in both answers within 2 seconds;
 // with slapd stopped they keep answering and say they are not ready; when it is back they catch up.
 TEST_F(Directory, TwoServicesFollowTheDirectoryAndOutliveItsAbsence) {
-  ASSERT_EQ(shell(store_, organisation() +
-                              "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
-                              "https://mail.e2010.com/EWS/Exchange.asmx\n"
-                              "Get-OutlookAnywhere | Set-OutlookAnywhere -ExternalHostname mail.e2010.com\n")
-                .exitCode,
-            0);
+  ASSERT_EQ(shell(store_, published()).exitCode, 0);
   auto [https1, admin1] = serve();
   auto [https2, admin2] = serve();
   EXPECT_EQ(ewsUrl(https1), "https://mail.e2010.com/EWS/Exchange.asmx");
   EXPECT_EQ(ewsUrl(https2), "https://mail.e2010.com/EWS/Exchange.asmx");
 
-  ASSERT_EQ(shell(store_, "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
-                          "https://mail2.e2010.com/EWS/Exchange.asmx\n")
+  ASSERT_EQ(shell(store_, setEws("https://mail2.e2010.com/EWS/Exchange.asmx"))
                 .exitCode,
             0);
   const std::string second = "https://mail2.e2010.com/EWS/Exchange.asmx";
@@ -518,8 +514,7 @@ TEST_F(Directory, TwoServicesFollowTheDirectoryAndOutliveItsAbsence) {
   EXPECT_EQ(ewsUrl(https2), second);
 
   ASSERT_EQ(slapd({"resume", dir_.path() + "/ldap", port_}).exitCode, 0);
-  ASSERT_EQ(shell(store_, "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl "
-                          "https://mail3.e2010.com/EWS/Exchange.asmx\n")
+  ASSERT_EQ(shell(store_, setEws("https://mail3.e2010.com/EWS/Exchange.asmx"))
                 .exitCode,
             0);
   const std::string third = "https://mail3.e2010.com/EWS/Exchange.asmx";
