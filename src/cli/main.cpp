@@ -13,6 +13,7 @@
 #include "server/server.hpp"
 #include "shell/help.hpp"
 #include "shell/session.hpp"
+#include "doctor/report.hpp"
 #include "store/ldap_store.hpp"
 #include "store/store.hpp"
 
@@ -212,6 +213,18 @@ int main(int argc, char** argv) {
   publish->add_option("--to", publishTo, "the directory: ldap://HOST[:PORT]/BASE-DN (the forest root's DN)")->required();
   scpCmd->require_subcommand(1);
 
+  auto* doctorCmd = app.add_subcommand(
+      "doctor",
+      "Check the organisation against the certificate the service presents, as the article's checklist\n"
+      "does: every name clients are handed covered by it, no names public CAs no longer certify, no URLs\n"
+      "on the Autodiscover directory, databases sent to their site's CAS array, expiry, http and ActiveSync\n"
+      "URLs. Each finding comes with its fix. Exit status: 0 clean, 1 warnings, 2 errors, 3 could not check.");
+  autodisc::doctor::DoctorOptions doctorOpts;
+  doctorCmd->add_option("--store", storeUri, "the store (as for shell)");
+  doctorCmd->add_option("--cert", doctorOpts.certFile, "the certificate chain the service presents (PEM)");
+  doctorCmd->add_flag("--json", doctorOpts.json, "print one JSON report");
+  doctorCmd->add_flag("--fix-script", doctorOpts.fixScript, "print only the cmdlets that fix what cmdlets can fix (never run)");
+
   auto* docs = app.add_subcommand("docs", "Print generated reference documentation (docs/cmdlets.md).");
   docs->add_subcommand("cmdlets", "Every cmdlet with its parameters and an example, as Markdown.");
   docs->require_subcommand(1);
@@ -289,6 +302,10 @@ int main(int argc, char** argv) {
       return autodisc::client::kUsage;
     }
     return autodisc::client::runTest(testOpts, std::cout);
+  }
+  if (doctorCmd->parsed()) {
+    doctorOpts.storeUri = storeUri;
+    return autodisc::doctor::runDoctor(doctorOpts, std::cout, std::cerr);
   }
   if (publish->parsed()) {
     auto from = autodisc::store::openStore(storeUri);

@@ -1,0 +1,56 @@
+#pragma once
+// The doctor's checks (issue 7): the article's checklist as pure functions of the organisation and
+// of the certificate the service presents. Each finding names the object, the problem, the evidence
+// and the fix (a cmdlet where a cmdlet fixes it, else a certificate name or a DNS record).
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/organization.hpp"
+
+namespace autodisc::doctor {
+
+enum class Severity { Error, Warning, Info };
+std::string_view severityName(Severity s);
+
+struct Finding {
+  Severity severity = Severity::Warning;
+  std::string check;     // "certificate-coverage", "non-public-name", ...
+  std::string object;    // e.g. "X2007SRV\owa (Default Web Site) InternalUrl"
+  std::string problem;
+  std::string evidence;
+  std::string fix;       // what to run or do
+  bool fixIsCmdlet = false;
+};
+
+struct Certificate {
+  std::string subject;
+  std::vector<std::string> names;  // DNS subject alternative names (else the subject's CN)
+  std::chrono::system_clock::time_point notAfter;
+};
+
+struct Input {
+  const model::Organization& org;
+  std::optional<Certificate> certificate;  // none: the certificate checks are left out
+  std::chrono::system_clock::time_point now;
+};
+
+// Whether a certificate's names cover a host, as RFC 6125 says: without regard to case; a wildcard
+// stands for exactly one whole label, leftmost only.
+bool covers(const std::vector<std::string>& names, std::string_view host);
+// Whether a public CA would still certify the name: not a single label, not .local and other
+// non-public suffixes, not a private or loopback address.
+bool publiclyCertifiable(std::string_view host);
+
+// One check each; runAll gives them all, errors first.
+std::vector<Finding> checkCertificateCoverage(const Input& in);   // 1: every name clients are handed
+std::vector<Finding> checkNonPublicNames(const Input& in);        // 2: names public CAs no longer certify
+std::vector<Finding> checkAutodiscoverVdirUrls(const Input& in);  // 4: URLs with no effect
+std::vector<Finding> checkCasArrays(const Input& in);             // 5: databases and arrays (the model's part)
+std::vector<Finding> checkCertificateValidity(const Input& in);   // 6: expired or expiring within 30 days
+std::vector<Finding> checkConsistency(const Input& in);           // 7: EXPR, ActiveSync paths, http
+std::vector<Finding> runAll(const Input& in);
+
+}  // namespace autodisc::doctor

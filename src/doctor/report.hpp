@@ -1,0 +1,20 @@
+#pragma once
+// `autodisc doctor`: the checks of checks.hpp run on a store and a certificate, printed.
+#include <ostream>
+#include <string>
+
+namespace autodisc::doctor {
+
+struct DoctorOptions {
+  std::string storeUri;
+  std::string certFile;   // the certificate chain the service presents (PEM); empty: not checked
+  bool json = false;
+  bool fixScript = false;  // print only the cmdlets that fix what cmdlets can fix
+};
+
+// Exit statuses, as `autodisc doctor --help` documents them.
+enum DoctorExit { kClean = 0, kWarnings = 1, kErrors = 2, kCannotCheck = 3 };
+
+int runDoctor(const DoctorOptions& o, std::ostream& out, std::ostream& err);
+
+}  // namespace autodisc::doctor
