@@ -222,6 +222,10 @@ int main(int argc, char** argv) {
   autodisc::doctor::DoctorOptions doctorOpts;
   doctorCmd->add_option("--store", storeUri, "the store (as for shell)");
   doctorCmd->add_option("--cert", doctorOpts.certFile, "the certificate chain the service presents (PEM)");
+  doctorCmd->add_option("--internal-dns", doctorOpts.internalDns,
+                        "the DNS server clients inside ask (ADDR:PORT, or system): checks split DNS and array names");
+  doctorCmd->add_option("--external-dns", doctorOpts.externalDns,
+                        "the DNS server clients outside ask (ADDR:PORT, or system)");
   doctorCmd->add_flag("--json", doctorOpts.json, "print one JSON report");
   doctorCmd->add_flag("--fix-script", doctorOpts.fixScript, "print only the cmdlets that fix what cmdlets can fix (never run)");
 
@@ -305,6 +309,11 @@ int main(int argc, char** argv) {
   }
   if (doctorCmd->parsed()) {
     doctorOpts.storeUri = storeUri;
+    doctorOpts.checkDns = !doctorOpts.internalDns.empty() || !doctorOpts.externalDns.empty();
+    if (doctorOpts.checkDns) {
+      if (doctorOpts.internalDns.empty()) doctorOpts.internalDns = "system";
+      if (doctorOpts.externalDns.empty()) doctorOpts.externalDns = "system";
+    }
     return autodisc::doctor::runDoctor(doctorOpts, std::cout, std::cerr);
   }
   if (publish->parsed()) {

@@ -206,6 +206,60 @@ std::vector<Finding> checkNonPublicNames(const Input& in) {
   return out;
 }
 
+std::vector<Finding> checkSplitDns(const Input& in) {
+  std::vector<Finding> out;
+  if (!in.resolve) return out;
+  // Hosts used both as an InternalUrl and as an ExternalUrl (of any directory), and the arrays'.
+  std::set<std::string> internalHosts, externalHosts;
+  for (auto& [id, v] : in.org.all<VirtualDirectory>()) {
+    if (!v.internalUrl.empty()) internalHosts.insert(discovery::hostOf(v.internalUrl));
+    if (!v.externalUrl.empty()) externalHosts.insert(discovery::hostOf(v.externalUrl));
+  }
+  auto joined = [](const std::vector<std::string>& a) { return a.empty() ? std::string("nothing") : text::join(a, ", "); };
+  auto anyPrivate = [](const std::vector<std::string>& a) {
+    return std::any_of(a.begin(), a.end(), [](auto& x) { return privateAddress(x); });
+  };
+  auto anyPublic = [](const std::vector<std::string>& a) {
+    return std::any_of(a.begin(), a.end(), [](auto& x) { return !privateAddress(x); });
+  };
+  for (auto& host : internalHosts) {
+    if (!externalHosts.count(host)) continue;
+    auto inside = in.resolve(host, true), outside = in.resolve(host, false);
+    std::string evidence = "inside: " + (inside.error.empty() ? joined(inside.addresses) : inside.error) +
+                           "; outside: " + (outside.error.empty() ? joined(outside.addresses) : outside.error);
+    auto finding = [&](Severity sev, std::string problem, std::string fix) {
+      out.push_back(Finding{sev, "split-dns", host + " (InternalUrl and ExternalUrl)", std::move(problem), evidence,
+                            std::move(fix), false});
+    };
+    if (inside.addresses.empty())
+      finding(Severity::Error, "inside, " + host + " does not resolve: clients inside cannot reach what they are handed",
+              "internal DNS: " + host + " A <the Client Access Server's (or array's load balancer's) internal address>");
+    else if (!anyPrivate(inside.addresses))
+      finding(Severity::Warning, "inside, " + host + " resolves to a public address: clients inside go out and back in",
+              "split DNS: an internal zone for " + host + " with the Client Access Server's internal address");
+    if (outside.addresses.empty())
+      finding(Severity::Error, "outside, " + host + " does not resolve: clients outside cannot reach what they are handed",
+              "public DNS: " + host + " A <the published address>");
+    else if (!anyPublic(outside.addresses))
+      finding(Severity::Error, "outside, " + host + " resolves only to private addresses", "public DNS: " + host +
+                                                                                                 " A <the published address>");
+  }
+  for (auto& [id, array] : in.org.all<ClientAccessArray>()) {
+    auto inside = in.resolve(array.fqdn, true), outside = in.resolve(array.fqdn, false);
+    std::string evidence = "inside: " + (inside.error.empty() ? joined(inside.addresses) : inside.error) +
+                           "; outside: " + (outside.error.empty() ? joined(outside.addresses) : outside.error);
+    if (inside.addresses.empty())
+      out.push_back(Finding{Severity::Error, "cas-array", "CAS array " + array.name,
+                            "its FQDN " + array.fqdn + " does not resolve inside: Outlook cannot reach the array",
+                            evidence, "internal DNS: " + array.fqdn + " A <the array's load-balanced internal address>", false});
+    if (!outside.addresses.empty())
+      out.push_back(Finding{Severity::Warning, "cas-array", "CAS array " + array.name,
+                            "its FQDN " + array.fqdn + " resolves from outside: an internal name is published",
+                            evidence, "public DNS: remove " + array.fqdn, false});
+  }
+  return out;
+}
+
 std::vector<Finding> checkAutodiscoverVdirUrls(const Input& in) {
   std::vector<Finding> out;
   for (auto& [id, v] : in.org.all<VirtualDirectory>()) {
@@ -329,7 +383,7 @@ std::vector<Finding> checkConsistency(const Input& in) {
 
 std::vector<Finding> runAll(const Input& in) {
   std::vector<Finding> all;
-  for (auto* check : {&checkCertificateCoverage, &checkNonPublicNames, &checkAutodiscoverVdirUrls, &checkCasArrays,
+  for (auto* check : {&checkCertificateCoverage, &checkNonPublicNames, &checkSplitDns, &checkAutodiscoverVdirUrls, &checkCasArrays,
                       &checkCertificateValidity, &checkConsistency}) {
     auto found = check(in);
     all.insert(all.end(), found.begin(), found.end());

@@ -3,6 +3,7 @@
 // of the certificate the service presents. Each finding names the object, the problem, the evidence
 // and the fix (a cmdlet where a cmdlet fixes it, else a certificate name or a DNS record).
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,10 +32,20 @@ struct Certificate {
   std::chrono::system_clock::time_point notAfter;
 };
 
+// A DNS view's answer for a host: its addresses, or why there are none.
+struct Resolved {
+  std::vector<std::string> addresses;
+  std::string error;
+};
+// Resolves a host as clients inside (internal = true) or outside see it. Empty: the DNS checks
+// are left out.
+using Resolver = std::function<Resolved(const std::string& host, bool internal)>;
+
 struct Input {
   const model::Organization& org;
   std::optional<Certificate> certificate;  // none: the certificate checks are left out
   std::chrono::system_clock::time_point now;
+  Resolver resolve = nullptr;
 };
 
 // Whether a certificate's names cover a host, as RFC 6125 says: without regard to case; a wildcard
@@ -47,6 +58,7 @@ bool publiclyCertifiable(std::string_view host);
 // One check each; runAll gives them all, errors first.
 std::vector<Finding> checkCertificateCoverage(const Input& in);   // 1: every name clients are handed
 std::vector<Finding> checkNonPublicNames(const Input& in);        // 2: names public CAs no longer certify
+std::vector<Finding> checkSplitDns(const Input& in);              // 3: one name inside and out
 std::vector<Finding> checkAutodiscoverVdirUrls(const Input& in);  // 4: URLs with no effect
 std::vector<Finding> checkCasArrays(const Input& in);             // 5: databases and arrays (the model's part)
 std::vector<Finding> checkCertificateValidity(const Input& in);   // 6: expired or expiring within 30 days

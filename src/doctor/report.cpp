@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 
+#include "client/dns.hpp"
 #include "doctor/checks.hpp"
 #include "protocol/json_v2.hpp"
 #include "store/store.hpp"
@@ -72,6 +73,14 @@ int runDoctor(const DoctorOptions& o, std::ostream& out, std::ostream& err) {
     cert = *c;
   }
   Input in{*loaded->org, cert, std::chrono::system_clock::now()};
+  if (o.checkDns)
+    in.resolve = [&o](const std::string& host, bool internal) {
+      client::DnsOptions dns;
+      const std::string& server = internal ? o.internalDns : o.externalDns;
+      if (server != "system") dns.server = server;
+      auto a = client::lookupAddresses(host, dns);
+      return Resolved{a.addresses, a.error};
+    };
   auto findings = runAll(in);
   int status = kClean;
   for (auto& f : findings) status = std::max(status, f.severity == Severity::Error ? int(kErrors) : f.severity == Severity::Warning ? int(kWarnings) : int(kClean));

@@ -8,6 +8,8 @@ namespace autodisc::doctor {
 struct DoctorOptions {
   std::string storeUri;
   std::string certFile;   // the certificate chain the service presents (PEM); empty: not checked
+  std::string internalDns, externalDns;  // ADDR:PORT of each view's DNS server; "system": the resolver
+  bool checkDns = false;                 // either view given
   bool json = false;
   bool fixScript = false;  // print only the cmdlets that fix what cmdlets can fix
 };

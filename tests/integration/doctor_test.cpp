@@ -3,8 +3,17 @@
 // script, run through the shell, leaves only what a cmdlet cannot fix.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "support/process.hpp"
 
@@ -47,6 +56,59 @@ TEST(DoctorCommand, ReportsTheArticlesFindingsAndItsFixScriptFixesThem) {
   EXPECT_EQ(after.exitCode, 1) << after.out;  // the test certificate expires within 30 days
   EXPECT_EQ(after.out.find("ERRORS"), std::string::npos) << after.out;
   EXPECT_NE(after.out.find("certificate-expiry"), std::string::npos);
+
+  // The article's configuration (one name inside and out, a CAS array) against two DNS views.
+  auto article = runProcess({env("AUTODISC_BIN"), "shell", "--store", store,
+                             env("AUTODISC_SOURCE_DIR") + "/examples/article-configuration.ps1"});
+  ASSERT_EQ(article.exitCode, 0) << article.err;
+  int views = 0;
+  auto view = [&](std::vector<std::string> records) {
+    int port = 20000 + static_cast<int>((getpid() * 7 + ++views * 131) % 9000);
+    std::vector<std::string> args = {"/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+                                     "--conf-file=/dev/null", "--listen-address=127.0.0.1", "--bind-interfaces",
+                                     "--port=" + std::to_string(port), "--pid-file="};
+    args.insert(args.end(), records.begin(), records.end());
+    pid_t pid = fork();
+    if (pid == 0) {
+      freopen("/dev/null", "w", stdout);
+      freopen("/dev/null", "w", stderr);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    for (int i = 0; i < 100; ++i) {  // ready once it holds the port
+      int probe = socket(AF_INET, SOCK_DGRAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<std::uint16_t>(port));
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      bool taken = bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno == EADDRINUSE;
+      close(probe);
+      if (taken) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return std::pair{pid, "127.0.0.1:" + std::to_string(port)};
+  };
+  // Inside, the array's name but not the published one; outside, the published one.
+  auto [insidePid, inside] = view({"--address=/outlook.e2010.local/10.0.0.20"});
+  auto [outsidePid, outside] = view({"--address=/mail.e2010.com/203.0.113.5", "--address=/autodiscover.e2010.com/203.0.113.5"});
+  auto dns = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--internal-dns", inside, "--external-dns", outside});
+  EXPECT_EQ(dns.exitCode, 2) << dns.out;
+  EXPECT_NE(dns.out.find("[split-dns] mail.e2010.com (InternalUrl and ExternalUrl): inside, mail.e2010.com does not resolve"),
+            std::string::npos) << dns.out;
+  kill(insidePid, SIGTERM);
+  waitpid(insidePid, nullptr, 0);
+  // Split DNS added inside: clean of DNS findings.
+  auto [fixedPid, fixedInside] = view({"--address=/outlook.e2010.local/10.0.0.20", "--address=/mail.e2010.com/10.0.0.5"});
+  auto clean = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--internal-dns", fixedInside, "--external-dns", outside});
+  EXPECT_EQ(clean.out.find("split-dns"), std::string::npos) << clean.out;
+  EXPECT_EQ(clean.out.find("[cas-array]"), std::string::npos) << clean.out;
+  for (pid_t p : {fixedPid, outsidePid}) {
+    kill(p, SIGTERM);
+    waitpid(p, nullptr, 0);
+  }
 
   auto missing = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--cert", dir.path() + "/nope.pem"});
   EXPECT_EQ(missing.exitCode, 3);

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "support/shell_harness.hpp"
 
 namespace autodisc::doctor {
@@ -93,6 +95,42 @@ TEST_F(Doctor, NamesPublicCasNoLongerCertifyAreWarnedAbout) {
   EXPECT_EQ(ews[0].severity, Severity::Warning);
   EXPECT_NE(ews[0].fix.find("-InternalUrl https://mail.e2010.com/EWS/Exchange.asmx"), std::string::npos) << ews[0].fix;
   EXPECT_NE(ews[0].fix.find("split DNS"), std::string::npos);
+}
+
+// Check 3: one name inside and outside needs an internal address inside and a public one outside;
+// an array's name resolves inside and not outside.
+TEST_F(Doctor, SplitDnsAndArrayNamesAreCheckedInBothViews) {
+  run("Get-OwaVirtualDirectory | Set-OwaVirtualDirectory -InternalUrl https://mail.e2010.com/owa -ExternalUrl "
+      "https://mail.e2010.com/owa");
+  run("New-ClientAccessArray -Name CAS_Array -Fqdn outlook.e2010.local -Site Default-First-Site-Name");
+  std::map<std::pair<std::string, bool>, std::vector<std::string>> zone;
+  Resolver resolve = [&](const std::string& host, bool internal) {
+    auto it = zone.find({host, internal});
+    return it == zone.end() ? Resolved{{}, "NXDOMAIN"} : Resolved{it->second, ""};
+  };
+  EXPECT_TRUE(checkSplitDns(Input{h_.org(), std::nullopt, now()}).empty()) << "no resolver: not checked";
+  auto found = checkSplitDns(Input{h_.org(), std::nullopt, now(), resolve});
+  // Inside nothing resolves: the name and the array; outside nothing: the name.
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[0].problem, "inside, mail.e2010.com does not resolve: clients inside cannot reach what they are handed");
+  EXPECT_EQ(found[0].evidence, "inside: NXDOMAIN; outside: NXDOMAIN");
+  EXPECT_NE(found[0].fix.find("internal DNS: mail.e2010.com A"), std::string::npos);
+
+  zone[{"mail.e2010.com", true}] = {"203.0.113.5"};
+  zone[{"mail.e2010.com", false}] = {"203.0.113.5"};
+  zone[{"outlook.e2010.local", true}] = {"10.0.0.20"};
+  found = checkSplitDns(Input{h_.org(), std::nullopt, now(), resolve});
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].severity, Severity::Warning);
+  EXPECT_NE(found[0].problem.find("go out and back in"), std::string::npos);
+
+  zone[{"mail.e2010.com", true}] = {"10.0.0.5"};
+  zone[{"outlook.e2010.local", false}] = {"203.0.113.9"};
+  found = checkSplitDns(Input{h_.org(), std::nullopt, now(), resolve});
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].problem, "its FQDN outlook.e2010.local resolves from outside: an internal name is published");
+  zone.erase({"outlook.e2010.local", false});
+  EXPECT_TRUE(checkSplitDns(Input{h_.org(), std::nullopt, now(), resolve}).empty());
 }
 
 // Check 4: URLs on the Autodiscover virtual directory have no effect.
