@@ -104,17 +104,7 @@ class Discovery : public ::testing::Test {
     args.insert(args.end(), records.begin(), records.end());
     spawn(args, dir_.path() + "/dnsmasq-" + std::to_string(port) + ".out");
     // Ready once it holds the port (on a loaded machine that can take a while).
-    for (int i = 0; i < 100; ++i) {
-      int probe = socket(AF_INET, SOCK_DGRAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(static_cast<std::uint16_t>(port));
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      bool taken = bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno == EADDRINUSE;
-      close(probe);
-      if (taken) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    waitForUdpPort(port);
     return "127.0.0.1:" + std::to_string(port);
   }
   ProcessResult test(std::vector<std::string> extra) {

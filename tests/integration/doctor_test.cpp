@@ -78,17 +78,7 @@ TEST(DoctorCommand, ReportsTheArticlesFindingsAndItsFixScriptFixesThem) {
       execv(argv[0], argv.data());
       _exit(127);
     }
-    for (int i = 0; i < 100; ++i) {  // ready once it holds the port
-      int probe = socket(AF_INET, SOCK_DGRAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(static_cast<std::uint16_t>(port));
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      bool taken = bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno == EADDRINUSE;
-      close(probe);
-      if (taken) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    waitForUdpPort(port);  // ready once it holds the port
     return std::pair{pid, "127.0.0.1:" + std::to_string(port)};
   };
   // Inside, the array's name but not the published one; outside, the published one.

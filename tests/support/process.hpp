@@ -1,12 +1,16 @@
 #pragma once
 // Runs a program with arguments and standard input, bounded in time, and captures what it prints.
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -103,6 +107,22 @@ inline std::string env(const char* name) {
   if (n == "AUTODISC_SEED") return AUTODISC_SEED;
 #endif
   throw std::runtime_error("environment variable " + n + " is not set");
+}
+
+// Waits until something (a DNS server just started) holds a UDP port on 127.0.0.1: ready to answer.
+inline bool waitForUdpPort(int port, int tries = 100) {
+  for (int i = 0; i < tries; ++i) {
+    int probe = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool taken = bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno == EADDRINUSE;
+    close(probe);
+    if (taken) return true;
+    usleep(50000);
+  }
+  return false;
 }
 
 // A fresh temporary directory, removed with its contents at the end of the scope.
