@@ -217,11 +217,13 @@ int main(int argc, char** argv) {
       "doctor",
       "Check the organisation against the certificate the service presents, as the article's checklist\n"
       "does: every name clients are handed covered by it, no names public CAs no longer certify, no URLs\n"
-      "on the Autodiscover directory, databases sent to their site's CAS array, expiry, http and ActiveSync\n"
+      "on the Autodiscover directory, databases sent to their site's CAS array, the certificate's chain, key,\n"
+      "signature, expiry and principal name, http and ActiveSync\n"
       "URLs. Each finding comes with its fix. Exit status: 0 clean, 1 warnings, 2 errors, 3 could not check.");
   autodisc::doctor::DoctorOptions doctorOpts;
   doctorCmd->add_option("--store", storeUri, "the store (as for shell)");
   doctorCmd->add_option("--cert", doctorOpts.certFile, "the certificate chain the service presents (PEM)");
+  doctorCmd->add_option("--ca", doctorOpts.caFile, "verify the chain against these CAs (PEM) instead of the system's");
   doctorCmd->add_option("--internal-dns", doctorOpts.internalDns,
                         "the DNS server clients inside ask (ADDR:PORT, or system): checks split DNS and array names");
   doctorCmd->add_option("--external-dns", doctorOpts.externalDns,

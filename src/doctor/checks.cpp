@@ -317,7 +317,40 @@ std::vector<Finding> checkCasArrays(const Input& in) {
 std::vector<Finding> checkCertificateValidity(const Input& in) {
   std::vector<Finding> out;
   if (!in.certificate) return out;
-  auto left = in.certificate->notAfter - in.now;
+  const Certificate& c = *in.certificate;
+  auto add = [&](Severity sev, std::string problem, std::string evidence, std::string fix) {
+    out.push_back(Finding{sev, "certificate", "certificate " + c.subject, std::move(problem), std::move(evidence),
+                          std::move(fix), false});
+  };
+  if (c.chainChecked && !c.chainError.empty()) {
+    if (c.missingIntermediate)
+      add(Severity::Error, "the chain is missing an intermediate certificate", c.chainError,
+          "serve the whole chain: the certificate, then each intermediate (Import-ExchangeCertificate with the full PEM)");
+    else
+      add(Severity::Error, "the chain does not verify against the trust store", c.chainError,
+          "use a certificate from a CA the clients trust; a private CA's root must be installed on every client that is "
+          "not a domain member");
+  }
+  bool weakKey = (c.keyType == "RSA" && c.keyBits > 0 && c.keyBits < 2048) || (c.keyType == "EC" && c.keyBits > 0 && c.keyBits < 256);
+  if (weakKey)
+    add(Severity::Error, "a weak key: " + c.keyType + " " + std::to_string(c.keyBits) + " bits", c.keyType,
+        "a new key of at least RSA 2048 or EC P-256 (New-ExchangeCertificate -GenerateRequest)");
+  std::string sig = text::toLower(c.signature);
+  if (sig.find("sha1") != std::string::npos || sig.find("md5") != std::string::npos)
+    add(Severity::Error, "a weak signature: " + c.signature, c.signature, "a certificate signed with SHA-256 or better");
+  // Outlook Anywhere's certificate principal name (msstd:NAME) must be the certificate's subject name.
+  for (auto& [id, p] : in.org.all<OutlookProvider>()) {
+    if (p.certPrincipalName.empty()) continue;
+    std::string name = p.certPrincipalName;
+    if (text::istartsWith(name, "msstd:")) name = name.substr(6);
+    std::string cn = c.subject.substr(c.subject.rfind("CN=") == std::string::npos ? c.subject.size() : c.subject.rfind("CN=") + 3);
+    if (!text::iequals(name, cn))
+      out.push_back(Finding{Severity::Error, "certificate", "Outlook provider " + p.name,
+                            "its CertPrincipalName " + p.certPrincipalName + " is not the certificate's subject name " + cn,
+                            "subject " + c.subject,
+                            "Set-OutlookProvider " + p.name + " -CertPrincipalName msstd:" + cn, true});
+  }
+  auto left = c.notAfter - in.now;
   if (left > std::chrono::hours(24 * 30)) return out;
   Finding f;
   f.check = "certificate-expiry";

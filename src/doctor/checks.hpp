@@ -30,6 +30,13 @@ struct Certificate {
   std::string subject;
   std::vector<std::string> names;  // DNS subject alternative names (else the subject's CN)
   std::chrono::system_clock::time_point notAfter;
+  // What reading the chain found (filled by the report; a crafted certificate leaves them as is).
+  bool chainChecked = false;
+  std::string chainError;          // empty: the chain verifies against the trust store (or --ca)
+  bool missingIntermediate = false;
+  std::string keyType;             // "RSA", "EC", ...
+  int keyBits = 0;
+  std::string signature;           // e.g. "sha256WithRSAEncryption"
 };
 
 // A DNS view's answer for a host: its addresses, or why there are none.

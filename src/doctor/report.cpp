@@ -19,15 +19,38 @@ namespace autodisc::doctor {
 
 namespace {
 
-// The first certificate of a PEM chain: its subject, DNS names (else the CN) and expiry.
-Result<Certificate> readCertificate(const std::string& file) {
+// The first certificate of a PEM chain: its subject, DNS names (else the CN) and expiry; and the
+// chain verified against the system's trust store, or `caFile` when given.
+Result<Certificate> readCertificate(const std::string& file, const std::string& caFile) {
   std::FILE* f = std::fopen(file.c_str(), "r");
   if (!f) return fail("cannot read the certificate " + file);
   X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  STACK_OF(X509)* rest = sk_X509_new_null();
+  while (X509* more = PEM_read_X509(f, nullptr, nullptr, nullptr)) sk_X509_push(rest, more);
   std::fclose(f);
+  std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> chain(rest, [](STACK_OF(X509)* s) { sk_X509_pop_free(s, X509_free); });
   if (!x) return fail(file + " holds no PEM certificate");
   std::unique_ptr<X509, decltype(&X509_free)> cert(x, X509_free);
-  Certificate c;
+  Certificate chk;
+  {
+    std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> trust(X509_STORE_new(), X509_STORE_free);
+    if (caFile.empty()) X509_STORE_set_default_paths(trust.get());
+    else X509_STORE_load_file(trust.get(), caFile.c_str());
+    std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
+    X509_STORE_CTX_init(ctx.get(), trust.get(), x, rest);
+    chk.chainChecked = true;
+    if (X509_verify_cert(ctx.get()) != 1) {
+      int e = X509_STORE_CTX_get_error(ctx.get());
+      chk.chainError = X509_verify_cert_error_string(e);
+      chk.missingIntermediate = e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY && sk_X509_num(rest) == 0;
+    }
+  }
+  if (EVP_PKEY* key = X509_get0_pubkey(x)) {
+    chk.keyBits = EVP_PKEY_get_bits(key);
+    chk.keyType = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA ? "RSA" : EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? "EC" : "other";
+  }
+  chk.signature = OBJ_nid2ln(X509_get_signature_nid(x));
+  Certificate c = chk;
   char subject[512] = "";
   X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof subject);
   c.subject = subject;
@@ -65,7 +88,7 @@ int runDoctor(const DoctorOptions& o, std::ostream& out, std::ostream& err) {
   }
   std::optional<Certificate> cert;
   if (!o.certFile.empty()) {
-    auto c = readCertificate(o.certFile);
+    auto c = readCertificate(o.certFile, o.caFile);
     if (!c) {
       err << "autodisc doctor: " << c.error().message << '\n';
       return kCannotCheck;

@@ -8,6 +8,7 @@ namespace autodisc::doctor {
 struct DoctorOptions {
   std::string storeUri;
   std::string certFile;   // the certificate chain the service presents (PEM); empty: not checked
+  std::string caFile;     // trust these CAs (PEM) instead of the system's, to verify the chain
   std::string internalDns, externalDns;  // ADDR:PORT of each view's DNS server; "system": the resolver
   bool checkDns = false;                 // either view given
   bool json = false;

@@ -14,7 +14,11 @@ using autodisc::testing::ShellHarness;
 using namespace std::chrono_literals;
 
 Certificate certFor(std::vector<std::string> names, std::chrono::system_clock::duration left = 24h * 365) {
-  return Certificate{"/CN=" + names.front(), std::move(names), std::chrono::system_clock::time_point{} + 24h * 1000 + left};
+  Certificate c;
+  c.subject = "/CN=" + names.front();
+  c.names = std::move(names);
+  c.notAfter = std::chrono::system_clock::time_point{} + 24h * 1000 + left;
+  return c;
 }
 auto now() { return std::chrono::system_clock::time_point{} + 24h * 1000; }
 
@@ -166,6 +170,31 @@ TEST_F(Doctor, ExpiredAndExpiringCertificates) {
   auto gone = checkCertificateValidity(Input{h_.org(), certFor({"mail.e2010.com"}, -24h), now()});
   ASSERT_EQ(gone.size(), 1u);
   EXPECT_EQ(gone[0].severity, Severity::Error);
+}
+
+// Check 6: the chain, the key, the signature, and Outlook Anywhere's certificate principal name.
+TEST_F(Doctor, ChainKeySignatureAndPrincipalName) {
+  Certificate c = certFor({"mail.e2010.com"});
+  c.chainChecked = true;
+  c.chainError = "unable to get local issuer certificate";
+  c.missingIntermediate = true;
+  c.keyType = "RSA";
+  c.keyBits = 1024;
+  c.signature = "sha1WithRSAEncryption";
+  run("Set-OutlookProvider EXPR -CertPrincipalName msstd:old.e2010.com");
+  auto found = checkCertificateValidity(Input{h_.org(), c, now()});
+  ASSERT_EQ(found.size(), 4u);
+  EXPECT_EQ(found[0].problem, "the chain is missing an intermediate certificate");
+  EXPECT_EQ(found[1].problem, "a weak key: RSA 1024 bits");
+  EXPECT_EQ(found[2].problem, "a weak signature: sha1WithRSAEncryption");
+  EXPECT_EQ(found[3].fix, "Set-OutlookProvider EXPR -CertPrincipalName msstd:mail.e2010.com");
+  run(found[3].fix);
+  c = certFor({"mail.e2010.com"});
+  c.chainChecked = true;
+  c.keyType = "EC";
+  c.keyBits = 256;
+  c.signature = "ecdsa-with-SHA256";
+  EXPECT_TRUE(checkCertificateValidity(Input{h_.org(), c, now()}).empty());
 }
 
 // Check 7: external URLs without an external Outlook Anywhere host; http; an odd ActiveSync path.
