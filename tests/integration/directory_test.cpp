@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "support/store_dump.hpp"
 
 using namespace autodisc::testing;
 
@@ -77,21 +78,7 @@ class Directory : public ::testing::Test {
                        kAdmin, "-w", "secret"},
                       ldif);
   }
-  // Everything a store holds, as the shell prints it, with the GUIDs (random per store) masked.
-  std::string dump(const std::string& store) {
-    std::string script;
-    for (auto c : {"Get-AcceptedDomain", "Get-ADReplicationSite", "Get-ADReplicationSubnet", "Get-ExchangeServer",
-                   "Get-ClientAccessServer", "Get-OwaVirtualDirectory", "Get-OabVirtualDirectory",
-                   "Get-WebServicesVirtualDirectory", "Get-ActiveSyncVirtualDirectory", "Get-EcpVirtualDirectory",
-                   "Get-AutodiscoverVirtualDirectory", "Get-MapiVirtualDirectory", "Get-OutlookAnywhere",
-                   "Get-ClientAccessArray", "Get-MailboxDatabase", "Get-Mailbox", "Get-MailUser", "Get-OutlookProvider",
-                   "Get-OrganizationConfig"})
-      script += std::string(c) + " | ConvertTo-Json\n";
-    auto r = shell(store, script);
-    EXPECT_EQ(r.exitCode, 0) << r.err;
-    static const std::regex guid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-    return std::regex_replace(r.out, guid, "GUID");
-  }
+  std::string dump(const std::string& store) { return storeDump(store); }
   std::string organisation() { return readFile(env("AUTODISC_SOURCE_DIR") + "/examples/e2010-organisation.ps1"); }
   // The organisation with an external EWS URL and Outlook Anywhere host, as a published service has.
   std::string published() {

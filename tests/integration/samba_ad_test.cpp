@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "support/store_dump.hpp"
 
 using namespace autodisc::testing;
 
@@ -185,42 +186,6 @@ void SambaAd::serviceFollowsChanges() {
 
 }  // namespace
 
-namespace {
-
-// Everything a store holds, as the shell prints it, with the GUIDs (random per store) masked.
-std::string dumpOf(const std::string& store) {
-  std::string script;
-  for (auto c : {"Get-AcceptedDomain", "Get-ADReplicationSite", "Get-ADReplicationSubnet", "Get-ExchangeServer",
-                 "Get-ClientAccessServer", "Get-OwaVirtualDirectory", "Get-WebServicesVirtualDirectory",
-                 "Get-ActiveSyncVirtualDirectory", "Get-OutlookAnywhere", "Get-ClientAccessArray", "Get-MailboxDatabase",
-                 "Get-Mailbox", "Get-MailUser", "Get-OutlookProvider", "Get-OrganizationConfig"})
-    script += std::string(c) + " | ConvertTo-Json\n";
-  auto r = runProcess({env("AUTODISC_BIN"), "shell", "--store", store, "-"}, script);
-  EXPECT_EQ(r.exitCode, 0) << r.err;
-  static const std::regex guid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-  // The directory's order of objects may differ from SQLite's: compare the lines, sorted.
-  std::istringstream in(std::regex_replace(r.out, guid, "GUID"));
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    // A CAS array's Members are listed in the servers' id order, which is the directory's.
-    if (auto at = line.find("\"Members\": ["); at != std::string::npos) {
-      std::vector<std::string> members;
-      static const std::regex quoted("\"[^\"]*\"");
-      std::string list = line.substr(at + 12);
-      for (std::sregex_iterator it(list.begin(), list.end(), quoted), end; it != end; ++it) members.push_back(it->str());
-      std::sort(members.begin(), members.end());
-      line = "Members:";
-      for (auto& m : members) line += " " + m;
-    }
-    lines.push_back(line);
-  }
-  std::sort(lines.begin(), lines.end());
-  std::string out;
-  for (auto& l : lines) out += l + "\n";
-  return out;
-}
-
-}  // namespace
 
 // The whole organisation kept in Active Directory (the schema extension of schema/ad-extension.py),
 // on a domain controller of its own: the article's organisation, with a new name (written anew: AD
@@ -235,9 +200,9 @@ TEST_F(SambaAd, TheWholeOrganisationInActiveDirectoryReadsBackAsOnSqlite) {
   ASSERT_EQ(a.exitCode, 0) << a.err;
   auto b = runProcess({env("AUTODISC_BIN"), "shell", "--store", directory_, "-"}, script);
   ASSERT_EQ(b.exitCode, 0) << b.err;
-  auto onSqlite = dumpOf(sqlite);
+  auto onSqlite = storeDump(sqlite, true);
   EXPECT_NE(onSqlite.find("Jaap Wesselius"), std::string::npos);
-  EXPECT_EQ(dumpOf(directory_), onSqlite);
+  EXPECT_EQ(storeDump(directory_, true), onSqlite);
   auto user = runProcess({"/usr/bin/ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-x", "-H", "ldap://" + ip_, "-D", kAdmin,
                           "-w", kPassword, "-b", std::string("CN=Users,") + kBase, "(mailNickname=jaap)", "homeMDB",
                           "proxyAddresses", "sAMAccountName"});
