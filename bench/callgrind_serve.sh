@@ -43,7 +43,7 @@ wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
 wrk.body = '$body'
 LUA
 
-valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
+valgrind --tool=callgrind --compress-strings=no --compress-pos=no --callgrind-out-file="$work/callgrind.out" \
   "$bin" serve --store "$store" --threads 1 --https 127.0.0.1:0 --admin 127.0.0.1:0 \
   --cert "$work/server.pem" --key "$work/server.key" > "$work/serve.out" 2>&1 &
 pids+=($!)
