@@ -157,6 +157,17 @@ bool publiclyCertifiable(std::string_view host) {
   return !internal.count(tld);
 }
 
+std::vector<std::string> namesToCertify(const Organization& org) {
+  std::vector<std::string> out;
+  for (auto& n : handedNames(org)) {
+    if (n.host.empty() || n.rootDomain) continue;
+    if (std::find(out.begin(), out.end(), n.host) == out.end()) out.push_back(n.host);
+  }
+  // Names a public CA would certify first: the first is the subject's when none is given.
+  std::stable_partition(out.begin(), out.end(), [](const std::string& h) { return publiclyCertifiable(h); });
+  return out;
+}
+
 std::vector<Finding> checkCertificateCoverage(const Input& in) {
   std::vector<Finding> out;
   if (!in.certificate) return out;

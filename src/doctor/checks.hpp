@@ -62,6 +62,11 @@ bool covers(const std::vector<std::string>& names, std::string_view host);
 // non-public suffixes, not a private or loopback address.
 bool publiclyCertifiable(std::string_view host);
 
+// Every name clients are handed (check 1's list) once, those a public CA would certify first; the
+// domain roots are left out (Outlook goes on to autodiscover.<domain> after them). What
+// New-ExchangeCertificate -GenerateRequest asks for when it is given no -DomainName.
+std::vector<std::string> namesToCertify(const model::Organization& org);
+
 // One check each; runAll gives them all, errors first.
 std::vector<Finding> checkCertificateCoverage(const Input& in);   // 1: every name clients are handed
 std::vector<Finding> checkNonPublicNames(const Input& in);        // 2: names public CAs no longer certify

@@ -284,6 +284,7 @@ AUTODISC_INSTANTIATE(ClientAccessArray)
 AUTODISC_INSTANTIATE(MailboxDatabase)
 AUTODISC_INSTANTIATE(Recipient)
 AUTODISC_INSTANTIATE(OutlookProvider)
+AUTODISC_INSTANTIATE(ExchangeCertificate)
 #undef AUTODISC_INSTANTIATE
 template void Organization::put<OrganizationConfig>(OrganizationConfig obj);
 
@@ -326,6 +327,7 @@ void Organization::restore(Kind kind, Id id, std::optional<AnyObject>&& before) 
     AUTODISC_CASE(MailboxDatabase)
     AUTODISC_CASE(Recipient)
     AUTODISC_CASE(OutlookProvider)
+    AUTODISC_CASE(ExchangeCertificate)
 #undef AUTODISC_CASE
     case Kind::OrganizationConfig: break;
   }

@@ -13,7 +13,8 @@
 namespace autodisc::model {
 
 using AnyObject = std::variant<AcceptedDomain, AdSite, AdSubnet, ExchangeServer, VirtualDirectory, OutlookAnywhere,
-                               ClientAccessArray, MailboxDatabase, Recipient, OutlookProvider, OrganizationConfig>;
+                               ClientAccessArray, MailboxDatabase, Recipient, OutlookProvider, OrganizationConfig,
+                               ExchangeCertificate>;
 
 template <class T> constexpr Kind kindOf();
 template <> constexpr Kind kindOf<AcceptedDomain>() { return Kind::AcceptedDomain; }
@@ -27,6 +28,7 @@ template <> constexpr Kind kindOf<MailboxDatabase>() { return Kind::MailboxDatab
 template <> constexpr Kind kindOf<Recipient>() { return Kind::Recipient; }
 template <> constexpr Kind kindOf<OutlookProvider>() { return Kind::OutlookProvider; }
 template <> constexpr Kind kindOf<OrganizationConfig>() { return Kind::OrganizationConfig; }
+template <> constexpr Kind kindOf<ExchangeCertificate>() { return Kind::ExchangeCertificate; }
 
 struct ObjectRef {
   Kind kind;
@@ -103,7 +105,8 @@ class Organization {
   OrganizationConfig config_;
   std::tuple<std::map<Id, AcceptedDomain>, std::map<Id, AdSite>, std::map<Id, AdSubnet>,
              std::map<Id, ExchangeServer>, std::map<Id, VirtualDirectory>, std::map<Id, OutlookAnywhere>,
-             std::map<Id, ClientAccessArray>, std::map<Id, MailboxDatabase>, std::map<Id, OutlookProvider>>
+             std::map<Id, ClientAccessArray>, std::map<Id, MailboxDatabase>, std::map<Id, OutlookProvider>,
+             std::map<Id, ExchangeCertificate>>
       maps_;
   std::vector<Recipient> recipients_;  // slot id-1
   std::size_t recipientCount_ = 0;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <ctime>
 
 #include "model/text.hpp"
 
@@ -314,6 +316,37 @@ constexpr std::array<std::pair<std::uint8_t, std::string_view>, 5> kRoles = {{
 constexpr std::array<std::string_view, kVdirTypeCount> kVdirTypeNames = {"Owa", "Oab", "Ews", "ActiveSync",
                                                                           "Ecp", "Autodiscover", "Mapi"};
 }  // namespace
+
+namespace {
+constexpr std::array<std::pair<std::uint8_t, std::string_view>, 6> kCertServices = {{
+    {ServiceImap, "IMAP"}, {ServicePop, "POP"}, {ServiceUm, "UM"}, {ServiceIis, "IIS"}, {ServiceSmtp, "SMTP"},
+    {ServiceUmCallRouter, "UMCallRouter"},
+}};
+}  // namespace
+
+std::string certificateServicesText(std::uint8_t services) {
+  std::string out;
+  for (auto& [bit, name] : kCertServices)
+    if (services & bit) out += (out.empty() ? "" : ", ") + std::string(name);
+  return out.empty() ? "None" : out;
+}
+
+Result<std::uint8_t> parseCertificateServices(const std::vector<std::string>& names) {
+  std::uint8_t out = 0;
+  for (auto& n : names)
+    for (auto part : text::split(n, ',')) {
+      auto t = text::trim(part);
+      if (t.empty() || text::iequals(t, "None")) continue;
+      bool found = false;
+      for (auto& [bit, name] : kCertServices)
+        if (text::iequals(t, name)) {
+          out |= bit;
+          found = true;
+        }
+      if (!found) return fail(q(t) + " is not a certificate service (IIS, SMTP, IMAP, POP, UM, UMCallRouter, None)");
+    }
+  return out;
+}
 
 std::string serverRoleText(std::uint8_t roles) {
   std::string out;
@@ -838,6 +871,31 @@ const std::vector<Property<OrganizationConfig>>& properties() {
   return table;
 }
 
+template <>
+const std::vector<Property<ExchangeCertificate>>& properties() {
+  using T = ExchangeCertificate;
+  static const std::vector<Property<T>> table = {
+      {"Thumbprint", getStr(&T::thumbprint), nullptr},
+      {"Services", [](const Organization&, const T& o) -> PropValue { return certificateServicesText(o.services); },
+       nullptr},
+      {"Subject", getStr(&T::subject), nullptr},
+      {"FriendlyName", getStr(&T::friendlyName), setName(&T::friendlyName, 256)},
+      {"CertificateDomains",
+       [](const Organization&, const T& o) -> PropValue { return o.certificateDomains; }, nullptr},
+      {"Issuer", getStr(&T::issuer), nullptr},
+      {"NotBefore", getStr(&T::notBefore), nullptr},
+      {"NotAfter", getStr(&T::notAfter), nullptr},
+      {"Status",
+       [](const Organization&, const T& o) -> PropValue {
+         return certificateStatus(o, std::chrono::system_clock::now());
+       },
+       nullptr},
+      {"IsSelfSigned", getBool(&T::selfSigned), nullptr},
+      {"HasPrivateKey", [](const Organization&, const T& o) -> PropValue { return !o.privateKeyPem.empty(); }, nullptr},
+  };
+  return table;
+}
+
 // --- whole-object validation -------------------------------------------------------------------------
 
 template <>
@@ -949,6 +1007,30 @@ Result<void> validate(const Organization& org, const Recipient& r) {
 template <>
 Result<void> validate(const Organization& org, const OutlookProvider& p) {
   return uniqueName(org, p, "Outlook provider");
+}
+
+template <>
+Result<void> validate(const Organization& org, const ExchangeCertificate& c) {
+  if (c.thumbprint.empty()) return fail("a certificate needs a thumbprint");
+  for (auto& [id, other] : org.all<ExchangeCertificate>())
+    if (id != c.id && text::iequals(other.thumbprint, c.thumbprint))
+      return fail("the certificate " + c.thumbprint + " is already in the organisation");
+  if (c.pending() && c.services) return fail("a pending request cannot be enabled for services");
+  if (c.services && c.privateKeyPem.empty())
+    return fail("a certificate without its private key cannot be enabled for services");
+  return {};
+}
+
+std::string certificateStatus(const ExchangeCertificate& c, std::chrono::system_clock::time_point now) {
+  if (c.pending()) return "PendingRequest";
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  // ISO 8601 in UTC compares as text.
+  if ((!c.notAfter.empty() && c.notAfter < buf) || (!c.notBefore.empty() && c.notBefore > buf)) return "DateInvalid";
+  return "Valid";
 }
 
 template <>

@@ -1,6 +1,7 @@
 #pragma once
 // The properties of each kind of object under Exchange's names, with the rules for setting them.
 // The shell, the formatters and the documentation all read these tables.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -45,6 +46,9 @@ std::vector<OutlookProvider> defaultOutlookProviders();
 // legacyExchangeDN as Exchange derives it for a new recipient, unique in the organisation.
 std::string deriveLegacyExchangeDn(const Organization& org, std::string_view alias, const Guid& guid);
 std::string administrativeGroupDn(const Organization& org);  // "/o=ORG/ou=Exchange Administrative Group (...)"
+
+// "Valid", "PendingRequest" or "DateInvalid" (expired or not yet valid) at `now`.
+std::string certificateStatus(const ExchangeCertificate& c, std::chrono::system_clock::time_point now);
 
 std::string_view domainTypeName(DomainType t);
 std::string_view recipientTypeName(RecipientType t);  // "UserMailbox", "MailUser"

@@ -12,7 +12,7 @@ std::string_view kindName(Kind k) {
   static constexpr std::array<std::string_view, kKindCount> names = {
       "AcceptedDomain", "ADReplicationSite", "ADReplicationSubnet", "ExchangeServer",
       "VirtualDirectory", "OutlookAnywhere", "ClientAccessArray", "MailboxDatabase",
-      "Recipient", "OutlookProvider", "OrganizationConfig"};
+      "Recipient", "OutlookProvider", "OrganizationConfig", "ExchangeCertificate"};
   return names[static_cast<int>(k)];
 }
 

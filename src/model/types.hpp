@@ -24,8 +24,9 @@ enum class Kind : std::uint8_t {
   Recipient,
   OutlookProvider,
   OrganizationConfig,
+  ExchangeCertificate,
 };
-inline constexpr int kKindCount = 11;
+inline constexpr int kKindCount = 12;
 std::string_view kindName(Kind k);
 
 enum class DomainType : std::uint8_t { Authoritative, InternalRelay, ExternalRelay };
@@ -185,6 +186,37 @@ struct OrganizationConfig {
   bool mapiHttpEnabled = false;
   Guid guid;  // the deployment id that Autodiscover reports
   Guid offlineAddressBookGuid;  // the default offline address book's, part of every OABUrl
+};
+
+// The services a certificate is enabled for, as Enable-ExchangeCertificate -Services names them.
+enum CertificateService : std::uint8_t {
+  ServiceIis = 1,
+  ServiceSmtp = 2,
+  ServiceImap = 4,
+  ServicePop = 8,
+  ServiceUm = 16,
+  ServiceUmCallRouter = 32,
+};
+std::string certificateServicesText(std::uint8_t services);  // "IIS, SMTP"; "None"
+Result<std::uint8_t> parseCertificateServices(const std::vector<std::string>& names);
+
+// A certificate of the organisation's (Get-ExchangeCertificate), or a request for one that is not
+// yet answered (New-ExchangeCertificate -GenerateRequest). autodisc's nodes are identical, so a
+// certificate is the organisation's, not one server's: every node serves the ones enabled for IIS.
+struct ExchangeCertificate {
+  Id id = 0;
+  std::string thumbprint;  // SHA-1 of the certificate (of the request while pending), upper-case hex
+  std::string friendlyName;
+  std::string subject;     // "CN=mail.contoso.com, O=Contoso"
+  std::string issuer;
+  std::vector<std::string> certificateDomains;  // DNS names: the subject alternative names
+  std::string notBefore, notAfter;              // "2026-12-05T06:00:00Z"; empty while pending
+  std::uint8_t services = 0;
+  bool selfSigned = false;
+  std::string certificatePem;  // the chain, leaf first; empty while the request is pending
+  std::string requestPem;      // the request it answers, if it was made here
+  std::string privateKeyPem;   // never printed
+  bool pending() const { return certificatePem.empty(); }
 };
 
 }  // namespace autodisc::model

@@ -95,9 +95,8 @@ Result<void> loadConfig(const std::string& file, Options& o) {
 Result<void> checkOptions(const Options& o) {
   if (o.auth != "anonymous" && o.auth != "basic") return fail("auth: '" + o.auth + "' is not anonymous or basic");
   if (o.https.empty() && o.http.empty()) return fail("nothing to listen on: give https (and perhaps http)");
-  if (!o.https.empty()) {
-    if (o.certFiles.empty() || o.keyFiles.empty()) return fail("cert and key are required for https");
-  }
+  // cert and key may be left out when the store holds a certificate enabled for IIS: serve checks
+  // that at start, once the store is read.
   if (!o.https.empty())
     if (auto r = checkCertificate(o); !r) return r;
   for (auto& n : o.internalNetworks)

@@ -923,17 +923,21 @@ net::awaitable<void> listen(tcp::acceptor& acceptor, ContextRef* ctx, Service& s
   }
 }
 
-Result<void> loadCertificate(ssl::context& ctx, const std::string& certFile, const std::string& keyFile) {
-  for (auto* f : {&certFile, &keyFile})
-    if (std::FILE* fp = std::fopen(f->c_str(), "r")) std::fclose(fp);
-    else return fail("cannot read " + *f + ": " + std::strerror(errno));
-  boost::system::error_code ec;
+void configureContext(ssl::context& ctx) {
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
   // One TLS 1.3 session ticket per handshake rather than OpenSSL's two: a client resumes with one,
   // and each costs an encryption and a MAC on every new connection.
   SSL_CTX_set_num_tickets(ctx.native_handle(), 1);
+}
+
+Result<void> loadCertificate(ssl::context& ctx, const std::string& certFile, const std::string& keyFile) {
+  for (auto* f : {&certFile, &keyFile})
+    if (std::FILE* fp = std::fopen(f->c_str(), "r")) std::fclose(fp);
+    else return fail("cannot read " + *f + ": " + std::strerror(errno));
+  boost::system::error_code ec;
+  configureContext(ctx);
   ctx.use_certificate_chain_file(certFile, ec);
   if (ec) return fail("cannot use the certificate " + certFile + ": " + ec.message());
   ctx.use_private_key_file(keyFile, ssl::context::pem, ec);
@@ -965,12 +969,36 @@ int chooseBySni(SSL* ssl, int*, void* arg) {
   return SSL_TLSEXT_ERR_OK;
 }
 
-Result<std::shared_ptr<TlsContexts>> loadCertificates(const Options& o) {
-  if (o.certFiles.empty() || o.keyFiles.empty()) return fail("--cert and --key are required for HTTPS");
+// The organisation's certificate enabled for IIS (Enable-ExchangeCertificate -Services IIS), if any.
+const model::ExchangeCertificate* iisCertificate(const model::Organization* org) {
+  if (org)
+    for (auto& [id, c] : org->all<model::ExchangeCertificate>())
+      if ((c.services & model::ServiceIis) && !c.pending() && !c.privateKeyPem.empty()) return &c;
+  return nullptr;
+}
+
+// The certificate enabled for IIS in the store comes first (the default, and the first SNI looks
+// at); the --cert files follow, for the names it does not cover, and serve alone when the store
+// has none.
+Result<std::shared_ptr<TlsContexts>> loadCertificates(const Options& o, const model::ExchangeCertificate* fromStore) {
+  if ((o.certFiles.empty() || o.keyFiles.empty()) && !fromStore)
+    return fail("--cert and --key are required for HTTPS unless the store has a certificate enabled for IIS "
+                "(Enable-ExchangeCertificate -Services IIS)");
   if (o.certFiles.size() != o.keyFiles.size())
     return fail("give one --key for each --cert (" + std::to_string(o.certFiles.size()) + " certificates, " +
                 std::to_string(o.keyFiles.size()) + " keys)");
   auto set = std::make_shared<TlsContexts>();
+  if (fromStore) {
+    auto c = std::make_shared<ssl::context>(ssl::context::tls_server);
+    configureContext(*c);
+    boost::system::error_code ec;
+    c->use_certificate_chain(net::buffer(fromStore->certificatePem), ec);
+    if (!ec) c->use_private_key(net::buffer(fromStore->privateKeyPem), ssl::context::pem, ec);
+    if (ec) return fail("cannot use the certificate " + fromStore->thumbprint + " of the store: " + ec.message());
+    if (SSL_CTX_check_private_key(c->native_handle()) != 1)
+      return fail("the key of the certificate " + fromStore->thumbprint + " does not match it");
+    set->all.push_back(std::move(c));
+  }
   for (std::size_t i = 0; i < o.certFiles.size(); ++i) {
     auto c = std::make_shared<ssl::context>(ssl::context::tls_server);
     if (auto r = loadCertificate(*c, o.certFiles[i], o.keyFiles[i]); !r) return std::unexpected(r.error());
@@ -986,7 +1014,8 @@ Result<std::shared_ptr<TlsContexts>> loadCertificates(const Options& o) {
 }  // namespace
 
 Result<void> checkCertificate(const Options& o) {
-  auto set = loadCertificates(o);
+  if (o.certFiles.empty() && o.keyFiles.empty()) return {};  // the store's, known only once it is read
+  auto set = loadCertificates(o, nullptr);
   if (!set) return std::unexpected(set.error());
   return {};
 }
@@ -1053,15 +1082,47 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
   saveSnapshot();
 
   ContextRef ctx;
-  auto makeContext = [&] { return loadCertificates(o); };
+  // The certificates served: the configuration's files and the store's certificate enabled for IIS,
+  // which the poller follows (Enable-ExchangeCertificate takes effect without a restart).
+  std::mutex certMutex;          // guards certOptions and servedThumbprint
+  Options certOptions = o;       // the configuration whose files are served
+  std::string servedThumbprint;  // the store's certificate being served; empty: none
+  auto makeContext = [&](const Options& opts, std::string& thumbprint) {
+    auto org = svc.snapshot();
+    auto* fromStore = iisCertificate(org.get());
+    thumbprint = fromStore ? fromStore->thumbprint : std::string();
+    return loadCertificates(opts, fromStore);
+  };
   if (!o.https.empty()) {
-    auto c = makeContext();
+    auto c = makeContext(o, servedThumbprint);
     if (!c) {
       std::cerr << "autodisc serve: " << c.error().message << '\n';
       return 1;
     }
     ctx.store(*c);
+    if (!servedThumbprint.empty()) std::cerr << "I-CERT-FROM-STORE " << servedThumbprint << std::endl;
   }
+  auto followStoreCertificate = [&] {
+    if (o.https.empty()) return;
+    std::lock_guard g(certMutex);
+    auto org = svc.snapshot();
+    auto* fromStore = iisCertificate(org.get());
+    std::string want = fromStore ? fromStore->thumbprint : std::string();
+    if (want == servedThumbprint) return;
+    std::string thumbprint;
+    auto next = makeContext(certOptions, thumbprint);
+    servedThumbprint = want;  // tried once per change: a refusal is not logged again every poll
+    if (!next) {
+      std::cerr << "E-CERT-FROM-STORE-REFUSED " << next.error().message << " (the previous certificate keeps serving)"
+                << std::endl;
+      return;
+    }
+    ctx.store(*next);
+    if (want.empty())
+      std::cerr << "I-CERT-FROM-FILES no certificate of the store is enabled for IIS; serving the --cert files" << std::endl;
+    else
+      std::cerr << "I-CERT-FROM-STORE " << want << std::endl;
+  };
 
   // One worker per thread, each with its own io_context: a connection stays on the worker that
   // accepted it, so that nothing on the request path is shared between threads but the snapshot.
@@ -1190,6 +1251,7 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
         wait = std::chrono::milliseconds(o.pollMilliseconds);
         publishScps();
         saveSnapshot();
+        followStoreCertificate();
       }
       lock.lock();
     }
@@ -1217,11 +1279,19 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
     std::string problem;
     if (!rt) problem = rt.error().message;
     const char* event = "E-CONFIG-RELOAD-REFUSED ";
+    std::unique_lock certLock(certMutex);
     if (problem.empty() && !current.https.empty()) {
-      auto c = loadCertificates(next);
-      if (c) certs = *c;
-      else problem = c.error().message, event = "E-CERT-RELOAD-REFUSED ";
+      std::string thumbprint;
+      auto c = makeContext(next, thumbprint);
+      if (c) {
+        certs = *c;
+        servedThumbprint = thumbprint;
+        certOptions = next;
+      } else {
+        problem = c.error().message, event = "E-CERT-RELOAD-REFUSED ";
+      }
     }
+    certLock.unlock();
     if (!problem.empty()) {
       std::cerr << event << problem << " (the previous configuration and certificate keep serving)" << std::endl;
       hangups.async_wait(onHup);
@@ -1234,7 +1304,9 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
     svc.setRuntime(*rt);
     if (certs) ctx.store(certs);
     current = next;
-    std::cerr << "I-CONFIG-RELOADED" << (certs ? " I-CERT-RELOADED " + next.certFiles.front() : std::string())
+    std::cerr << "I-CONFIG-RELOADED"
+              << (certs ? " I-CERT-RELOADED " + (next.certFiles.empty() ? std::string("(the store's)") : next.certFiles.front())
+                        : std::string())
               << std::endl;
     hangups.async_wait(onHup);
   };

@@ -1,6 +1,7 @@
 #include "shell/cmdlets.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <ostream>
@@ -11,6 +12,8 @@
 #include "auth/password.hpp"
 #include "autodiscover/resolve.hpp"
 #include "autodiscover/user_settings.hpp"
+#include "cert/x509.hpp"
+#include "doctor/checks.hpp"
 #include "protocol/json_v2.hpp"
 #include "protocol/pox.hpp"
 #include "protocol/soap.hpp"
@@ -52,6 +55,7 @@ std::vector<std::string> identityKeys(const Organization& org, const OutlookAnyw
 std::vector<std::string> identityKeys(const Organization&, const ClientAccessArray& o) { return {o.name, o.fqdn}; }
 std::vector<std::string> identityKeys(const Organization&, const MailboxDatabase& o) { return {o.name, o.guid.str()}; }
 std::vector<std::string> identityKeys(const Organization&, const OutlookProvider& o) { return {o.name}; }
+std::vector<std::string> identityKeys(const Organization&, const ExchangeCertificate& o) { return {o.thumbprint, o.friendlyName}; }
 std::vector<std::string> identityKeys(const Organization&, const Recipient& r) {
   std::vector<std::string> k{std::string(r.name()), std::string(r.alias()), std::string(r.legacyExchangeDn())};
   if (!r.exchangeGuid.isNull()) k.push_back(r.exchangeGuid.str());
@@ -1070,6 +1074,258 @@ std::vector<Cmdlet> buildCmdlets() {
     };
     add(c, "Get-AutodiscoverResponse -EmailAddress alice@contoso.com -ClientAddress 203.0.113.7");
     // (also: Get-AutodiscoverResponse alice@contoso.com -Schema Soap -Setting ExternalEwsUrl,UserDisplayName)
+  }
+  // Certificates (the organisation's; every node serves the one enabled for IIS).
+  {
+    Cmdlet n;
+    n.name = "New-ExchangeCertificate";
+    n.kind = Kind::ExchangeCertificate;
+    n.synopsis =
+        "With -GenerateRequest: makes a private key (kept in the store) and a certificate request (PKCS #10) "
+        "for a certificate authority. Without -DomainName the request carries every name clients are handed "
+        "(what `autodisc doctor` checks the certificate against). Import-ExchangeCertificate takes the answer.";
+    n.params = {{"GenerateRequest", ParamType::Switch, false, -1, "make a request for a CA (required: autodisc makes no self-signed certificates)"},
+                {"SubjectName", ParamType::String, false, -1, "the subject, e.g. \"C=US, O=Contoso, CN=mail.contoso.com\" (default CN=<the first name>)"},
+                {"DomainName", ParamType::List, false, -1, "the DNS names (default: every name clients are handed)"},
+                {"FriendlyName", ParamType::String, false, -1, "a name for people (default: the subject's)"},
+                {"KeySize", ParamType::Int, false, -1, "RSA key size: 2048 (default), 3072 or 4096"},
+                {"RequestFile", ParamType::String, false, -1, "write the request to this file (else it is printed)"},
+                {"PrivateKeyExportable", ParamType::Bool, false, -1, "accepted for compatibility; the key stays in the store"},
+                confirmParam(), dcParam()};
+    n.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
+      if (!b.has("GenerateRequest"))
+        return fail("autodisc makes no self-signed certificates: use -GenerateRequest, have a CA answer the request, "
+                    "then Import-ExchangeCertificate");
+      std::vector<std::string> names;
+      if (b.has("DomainName")) {
+        auto l = asList(*b.get("DomainName"));
+        if (!l) return fail("-DomainName: " + l.error().message);
+        for (auto& raw : *l) {
+          std::string h = text::toLower(text::trim(raw));
+          std::string_view bare = h;
+          if (bare.starts_with("*.")) bare.remove_prefix(2);
+          if (auto ok = checkFqdn(bare); !ok) return fail("-DomainName " + q(raw) + ": " + ok.error().message);
+          if (std::find(names.begin(), names.end(), h) == names.end()) names.push_back(h);
+        }
+      } else {
+        names = doctor::namesToCertify(env.org);
+        if (names.empty())
+          return fail("the organisation hands clients no host names yet: give -DomainName");
+      }
+      if (names.empty()) return fail("-DomainName: at least one name is needed");
+      std::int64_t bits = 2048;
+      if (b.has("KeySize")) {
+        auto k = asInt(*b.get("KeySize"));
+        if (!k) return fail("-KeySize: " + k.error().message);
+        bits = *k;
+      }
+      std::string subject = b.has("SubjectName") ? str(b, "SubjectName") : "CN=" + names.front();
+      auto req = cert::generateRequest(subject, names, static_cast<int>(bits));
+      if (!req) return std::unexpected(req.error());
+      ExchangeCertificate c;
+      c.id = env.org.allocateId(Kind::ExchangeCertificate);
+      c.thumbprint = req->thumbprint;
+      c.subject = subject;
+      c.friendlyName = b.has("FriendlyName") ? str(b, "FriendlyName") : subject;
+      c.certificateDomains = names;
+      c.requestPem = req->requestPem;
+      c.privateKeyPem = req->keyPem;
+      for (auto& h : names)
+        if (!doctor::publiclyCertifiable(h))
+          env.err << "WARNING: public certificate authorities no longer certify " << h
+                  << "; `autodisc doctor` says which URL to point at a public name instead.\n";
+      std::string file = str(b, "RequestFile");
+      if (auto r = addNew(env.org, c, "ExchangeCertificate", out); !r) return r;
+      if (!file.empty()) {
+        std::ofstream f(file, std::ios::binary | std::ios::trunc);
+        if (!(f << req->requestPem) || !f.flush()) return fail("-RequestFile " + q(file) + ": cannot write the file");
+      } else {
+        env.out << req->requestPem;
+      }
+      return {};
+    };
+    add(n, "New-ExchangeCertificate -GenerateRequest -SubjectName \"C=US, O=Contoso, CN=mail.contoso.com\" "
+           "-DomainName mail.contoso.com,autodiscover.contoso.com -RequestFile mail.csr");
+  }
+  {
+    Cmdlet n;
+    n.name = "Import-ExchangeCertificate";
+    n.kind = Kind::ExchangeCertificate;
+    n.synopsis =
+        "Imports a certificate chain (PEM, leaf first). Its key comes from the same file, from -PrivateKeyFile, "
+        "or from the pending request (New-ExchangeCertificate -GenerateRequest) it answers.";
+    n.params = {{"FileName", ParamType::String, true, 0, "the PEM file: the certificate, its intermediates, and perhaps its key"},
+                {"PrivateKeyFile", ParamType::String, false, -1, "the private key (PEM), when not in -FileName"},
+                {"FriendlyName", ParamType::String, false, -1, "a name for people"},
+                confirmParam(), dcParam()};
+    n.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
+      auto readFile = [](const std::string& path, std::string_view param) -> Result<std::string> {
+        std::ifstream f(path, std::ios::binary);
+        if (!f) return fail("-" + std::string(param) + " " + q(path) + ": cannot open the file");
+        std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        if (data.size() > 1024 * 1024) return fail("-" + std::string(param) + " " + q(path) + ": larger than 1 MiB");
+        return data;
+      };
+      std::string path = str(b, "FileName");
+      auto text_ = readFile(path, "FileName");
+      if (!text_) return std::unexpected(text_.error());
+      auto parsed = cert::parseChain(*text_);
+      if (!parsed) return fail("-FileName " + q(path) + ": " + parsed.error().message);
+      auto key = cert::privateKeyOf(*text_);
+      if (!key) return fail("-FileName " + q(path) + ": " + key.error().message);
+      if (b.has("PrivateKeyFile")) {
+        std::string kpath = str(b, "PrivateKeyFile");
+        auto ktext = readFile(kpath, "PrivateKeyFile");
+        if (!ktext) return std::unexpected(ktext.error());
+        key = cert::privateKeyOf(*ktext);
+        if (!key) return fail("-PrivateKeyFile " + q(kpath) + ": " + key.error().message);
+        if (key->empty()) return fail("-PrivateKeyFile " + q(kpath) + ": no PEM private key was found");
+      }
+      for (auto& [id, other] : env.org.all<ExchangeCertificate>())
+        if (text::iequals(other.thumbprint, parsed->thumbprint))
+          return fail("the certificate " + parsed->thumbprint + " is already imported");
+      ExchangeCertificate c;
+      if (!key->empty()) {
+        if (auto ok = cert::keyMatches(parsed->chainPem, *key); !ok) return fail("-PrivateKeyFile: " + ok.error().message);
+        c.id = env.org.allocateId(Kind::ExchangeCertificate);
+      } else {
+        // The answer to a pending request: its key is the request's.
+        for (auto& [id, pending] : env.org.all<ExchangeCertificate>())
+          if (pending.pending() && !pending.privateKeyPem.empty() && cert::keyMatches(parsed->chainPem, pending.privateKeyPem)) {
+            c = pending;
+            break;
+          }
+        if (!c.id) c.id = env.org.allocateId(Kind::ExchangeCertificate);
+        else env.err << "The certificate answers the pending request " << c.thumbprint << ".\n";
+      }
+      if (!key->empty()) c.privateKeyPem = *key;
+      c.thumbprint = parsed->thumbprint;
+      c.subject = parsed->subject;
+      c.issuer = parsed->issuer;
+      c.certificateDomains = parsed->dnsNames;
+      c.notBefore = parsed->notBefore;
+      c.notAfter = parsed->notAfter;
+      c.selfSigned = parsed->selfSigned;
+      c.certificatePem = parsed->chainPem;
+      c.services = 0;
+      if (b.has("FriendlyName")) c.friendlyName = str(b, "FriendlyName");
+      else if (c.friendlyName.empty()) c.friendlyName = parsed->subject;
+      if (c.privateKeyPem.empty())
+        env.err << "WARNING: the certificate has no private key here, so it cannot be enabled for a service.\n";
+      Id id = c.id;
+      if (auto ok = validate(env.org, c); !ok) return ok;
+      env.org.put(std::move(c));
+      out.push_back({ObjectRef{Kind::ExchangeCertificate, id}, "ExchangeCertificate"});
+      return {};
+    };
+    add(n, "Import-ExchangeCertificate -FileName mail.pem");
+  }
+  auto certificateByThumbprint = [](const Organization& org, const std::string& t) -> Result<Id> {
+    std::string want;
+    for (char ch : t)
+      if (ch != ' ' && ch != ':') want += ch;
+    for (auto& [id, c] : org.all<ExchangeCertificate>())
+      if (text::iequals(c.thumbprint, want)) return id;
+    return fail("the certificate " + q(t) + " couldn't be found (Get-ExchangeCertificate lists them)");
+  };
+  {
+    Cmdlet n;
+    n.name = "Enable-ExchangeCertificate";
+    n.kind = Kind::ExchangeCertificate;
+    n.synopsis =
+        "Enables a certificate for services. -Services IIS: every running `autodisc serve` on this store "
+        "serves it from its next snapshot, without a restart; only one certificate holds IIS at a time.";
+    n.params = {{"Thumbprint", ParamType::String, true, 0, "the certificate"},
+                {"Services", ParamType::List, true, -1, "IIS, SMTP, IMAP, POP, UM, UMCallRouter, or None"},
+                {"Force", ParamType::Switch, false, -1, "accepted for compatibility; autodisc never prompts"},
+                {"DoNotRequireSsl", ParamType::Switch, false, -1, "accepted for compatibility; ignored"},
+                confirmParam(), dcParam()};
+    n.input = Cmdlet::Input::PerItem;
+    n.run = [certificateByThumbprint](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&,
+                                      std::vector<PipeObject>&) -> Result<void> {
+      Id id = 0;
+      if (b.identityRef && b.identityRef->kind == Kind::ExchangeCertificate) {
+        id = b.identityRef->id;
+      } else {
+        auto r = certificateByThumbprint(env.org, str(b, "Thumbprint"));
+        if (!r) return fail("-Thumbprint: " + r.error().message);
+        id = *r;
+      }
+      auto l = asList(*b.get("Services"));
+      if (!l) return fail("-Services: " + l.error().message);
+      auto services = parseCertificateServices(*l);
+      if (!services) return fail("-Services: " + services.error().message);
+      ExchangeCertificate c = *env.org.find<ExchangeCertificate>(id);
+      if (c.pending()) return fail("the certificate " + c.thumbprint + " is a pending request: import the CA's answer first");
+      if (*services && certificateStatus(c, std::chrono::system_clock::now()) != "Valid")
+        return fail("the certificate " + c.thumbprint + " is not valid now (NotBefore " + c.notBefore + ", NotAfter " +
+                    c.notAfter + ")");
+      c.services |= *services;
+      if (auto ok = validate(env.org, c); !ok) return ok;
+      if (*services & ServiceIis)
+        for (auto& [oid, other] : env.org.all<ExchangeCertificate>())
+          if (oid != id && (other.services & ServiceIis)) {
+            ExchangeCertificate o = other;
+            o.services &= static_cast<std::uint8_t>(~ServiceIis);
+            env.err << "IIS moves from the certificate " << o.thumbprint << " to " << c.thumbprint << ".\n";
+            env.org.put(std::move(o));
+          }
+      env.org.put(std::move(c));
+      return {};
+    };
+    add(n, "Enable-ExchangeCertificate -Thumbprint 5113AE0233A72FCCB75B1DB2B7AF8DC4A4A5E2C4 -Services IIS");
+  }
+  {
+    Cmdlet n;
+    n.name = "Get-ExchangeCertificate";
+    n.kind = Kind::ExchangeCertificate;
+    n.synopsis = "Lists the organisation's certificates and pending requests: thumbprint, services, subject, names, validity.";
+    n.params = {{"Thumbprint", ParamType::String, false, 0, "only this certificate"},
+                {"DomainName", ParamType::String, false, -1, "only certificates whose names cover this host"},
+                dcParam()};
+    n.run = [certificateByThumbprint](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&,
+                                      std::vector<PipeObject>& out) -> Result<void> {
+      std::vector<Id> ids;
+      if (b.has("Thumbprint")) {
+        auto r = certificateByThumbprint(env.org, str(b, "Thumbprint"));
+        if (!r) return fail("-Thumbprint: " + r.error().message);
+        ids.push_back(*r);
+      } else {
+        for (auto& [id, c] : env.org.all<ExchangeCertificate>()) ids.push_back(id);
+      }
+      std::string host = str(b, "DomainName");
+      for (Id id : ids) {
+        auto* c = env.org.find<ExchangeCertificate>(id);
+        if (!host.empty() && !doctor::covers(c->certificateDomains, host)) continue;
+        out.push_back({ObjectRef{Kind::ExchangeCertificate, id}, "ExchangeCertificate"});
+      }
+      return {};
+    };
+    add(n, "Get-ExchangeCertificate | Format-List Thumbprint,Services,Subject,CertificateDomains,NotAfter,Status");
+  }
+  {
+    Cmdlet n;
+    n.name = "Remove-ExchangeCertificate";
+    n.kind = Kind::ExchangeCertificate;
+    n.synopsis = "Removes a certificate or a pending request, with its private key.";
+    n.params = {{"Thumbprint", ParamType::String, true, 0, "the certificate"}, confirmParam(), dcParam()};
+    n.input = Cmdlet::Input::PerItem;
+    n.run = [certificateByThumbprint](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&,
+                                      std::vector<PipeObject>&) -> Result<void> {
+      Id id = 0;
+      if (b.identityRef && b.identityRef->kind == Kind::ExchangeCertificate) {
+        id = b.identityRef->id;
+      } else {
+        auto r = certificateByThumbprint(env.org, str(b, "Thumbprint"));
+        if (!r) return fail("-Thumbprint: " + r.error().message);
+        id = *r;
+      }
+      if (env.org.find<ExchangeCertificate>(id)->services & ServiceIis)
+        env.err << "WARNING: this certificate was enabled for IIS; services go back to their --cert files.\n";
+      env.org.erase<ExchangeCertificate>(id);
+      return {};
+    };
+    add(n, "Remove-ExchangeCertificate -Thumbprint 5113AE0233A72FCCB75B1DB2B7AF8DC4A4A5E2C4");
   }
   {
     Cmdlet c;

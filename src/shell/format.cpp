@@ -35,6 +35,7 @@ const View& viewFor(const std::string& name) {
       {"MailUser", {{"Name", "Alias", "ExternalEmailAddress", "PrimarySmtpAddress"}, {"Database", "ExchangeGuid"}, false}},
       {"Recipient", {{"Name", "RecipientTypeDetails", "PrimarySmtpAddress"}, {}, false}},
       {"OutlookProvider", {{"Name", "Server", "CertPrincipalName", "TTL"}, {}, false}},
+      {"ExchangeCertificate", {{"Thumbprint", "Services", "Subject"}, {}, false}},
       {"OrganizationConfig", {{"Name", "MapiHttpEnabled", "Guid"}, {}, true}},
   };
   static const View none;

@@ -23,6 +23,7 @@ decltype(auto) visitKind(model::Kind k, F&& f) {
     case Kind::MailboxDatabase: return f(std::type_identity<MailboxDatabase>{});
     case Kind::Recipient: return f(std::type_identity<Recipient>{});
     case Kind::OutlookProvider: return f(std::type_identity<OutlookProvider>{});
+    case Kind::ExchangeCertificate: return f(std::type_identity<ExchangeCertificate>{});
     case Kind::OrganizationConfig: break;
   }
   return f(std::type_identity<OrganizationConfig>{});

@@ -92,6 +92,8 @@ Result<void> bindPipelineItem(const Organization& org, const Cmdlet& c, const Pi
       return bindName("Server", org.find<ExchangeServer>(ref->id)->name);
     if (ref->kind == Kind::MailboxDatabase && findSpec(c, "Database"))
       return bindName("Database", org.find<MailboxDatabase>(ref->id)->name);
+    if (ref->kind == Kind::ExchangeCertificate && findSpec(c, "Thumbprint"))
+      return bindName("Thumbprint", org.find<ExchangeCertificate>(ref->id)->thumbprint);
     return fail("does not take " + std::string(kindName(ref->kind)) + " objects from the pipeline");
   }
   for (auto& [column, value] : std::get<Record>(item.item)) {

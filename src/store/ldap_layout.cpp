@@ -213,6 +213,10 @@ std::string Layout::dnOf(const Organization& org, ObjectRef ref) const {
       if (auto* o = org.find<OutlookProvider>(ref.id))
         return cn(o->name) + ",CN=Outlook Provider,CN=Global Settings," + organization(orgName);
       break;
+    case Kind::ExchangeCertificate:
+      if (auto* o = org.find<ExchangeCertificate>(ref.id))
+        return cn(o->thumbprint) + ",CN=Certificates," + organization(orgName);
+      break;
   }
   return {};
 }
@@ -355,6 +359,23 @@ std::vector<Entry> Layout::entriesOf(const Organization& org, ObjectRef ref) con
            {"msExchAutoDiscoverServer", one(o->server)}};
       break;
     }
+    case Kind::ExchangeCertificate: {
+      auto* o = org.find<ExchangeCertificate>(ref.id);
+      a = {{"objectClass", {"top", "autodiscExchangeCertificate"}},
+           {"cn", one(o->thumbprint)},
+           {"autodiscFriendlyName", one(o->friendlyName)},
+           {"autodiscCertificateSubject", one(o->subject)},
+           {"autodiscCertificateIssuer", one(o->issuer)},
+           {"autodiscCertificateDomains", o->certificateDomains},
+           {"autodiscNotBefore", one(o->notBefore)},
+           {"autodiscNotAfter", one(o->notAfter)},
+           {"autodiscCertificateServices", one(certificateServicesText(o->services))},
+           {"autodiscSelfSigned", boolean(o->selfSigned)},
+           {"autodiscCertificatePem", one(o->certificatePem)},
+           {"autodiscRequestPem", one(o->requestPem)},
+           {"autodiscPrivateKeyPem", one(o->privateKeyPem)}};
+      break;
+    }
   }
   out.push_back(std::move(e));
   return out;
@@ -407,7 +428,18 @@ std::vector<std::string> Layout::attributesRead() {
           "autodiscPasswordHash",
           "msExchAutoDiscoverCertPrincipalName",
           "msExchAutoDiscoverTTL",
-          "msExchAutoDiscoverServer"};
+          "msExchAutoDiscoverServer",
+          "autodiscFriendlyName",
+          "autodiscCertificateSubject",
+          "autodiscCertificateIssuer",
+          "autodiscCertificateDomains",
+          "autodiscNotBefore",
+          "autodiscNotAfter",
+          "autodiscCertificateServices",
+          "autodiscSelfSigned",
+          "autodiscCertificatePem",
+          "autodiscRequestPem",
+          "autodiscPrivateKeyPem"};
 }
 
 std::string Layout::filterRecipients() { return "(|(&(objectClass=user)(homeMDB=*))(&(objectClass=contact)(targetAddress=*)))"; }
@@ -419,7 +451,7 @@ std::string Layout::filterConfiguration() {
          "(objectClass=msExchMobileVirtualDirectory)(objectClass=msExchECPVirtualDirectory)"
          "(objectClass=msExchAutoDiscoverVirtualDirectory)(objectClass=msExchMapiVirtualDirectory)"
          "(objectClass=msExchRpcHttpVirtualDirectory)(objectClass=msExchClientAccessArray)"
-         "(objectClass=msExchPrivateMDB)(objectClass=msExchAutoDiscoverConfig)"
+         "(objectClass=msExchPrivateMDB)(objectClass=msExchAutoDiscoverConfig)(objectClass=autodiscExchangeCertificate)"
          "(&(objectClass=serviceConnectionPoint)(serviceClassName=ms-Exchange-AutoDiscover-Service)))";
 }
 
@@ -547,6 +579,22 @@ Layout::Built Layout::build(const std::vector<Entry>& entries) const {
       p.ttl = static_cast<int>(toNumber(e.first("msExchAutoDiscoverTTL"), 1));
       p.server = e.first("msExchAutoDiscoverServer");
       org.put(p);
+    } else if (is(e, "autodiscExchangeCertificate")) {
+      ExchangeCertificate c;
+      c.id = assign(Kind::ExchangeCertificate, e.dn);
+      c.thumbprint = e.first("cn");
+      c.friendlyName = e.first("autodiscFriendlyName");
+      c.subject = e.first("autodiscCertificateSubject");
+      c.issuer = e.first("autodiscCertificateIssuer");
+      if (auto* d = e.get("autodiscCertificateDomains")) c.certificateDomains = *d;
+      c.notBefore = e.first("autodiscNotBefore");
+      c.notAfter = e.first("autodiscNotAfter");
+      if (auto sv = parseCertificateServices({std::string(e.first("autodiscCertificateServices"))})) c.services = *sv;
+      c.selfSigned = isTrue(e.first("autodiscSelfSigned"));
+      c.certificatePem = e.first("autodiscCertificatePem");
+      c.requestPem = e.first("autodiscRequestPem");
+      c.privateKeyPem = e.first("autodiscPrivateKeyPem");
+      org.put(std::move(c));
     } else if (is(e, "serviceConnectionPoint")) {
       Id server = serverAbove(e.dn, 3);
       auto* s = org.find<ExchangeServer>(server);

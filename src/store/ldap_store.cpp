@@ -113,8 +113,9 @@ int kindRank(Kind k) {
     case Kind::OutlookAnywhere: return 8;
     case Kind::OutlookProvider: return 9;
     case Kind::Recipient: return 10;
+    case Kind::ExchangeCertificate: return 11;
   }
-  return 11;
+  return 12;
 }
 
 }  // namespace

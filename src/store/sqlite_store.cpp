@@ -68,6 +68,14 @@ UPDATE organization_config SET oab_guid = (SELECT lower(substr(h,1,8)||'-'||subs
     R"sql(
 ALTER TABLE accepted_domain ADD COLUMN autodiscover_redirect_url TEXT NOT NULL DEFAULT '';
 )sql",
+    // 4: the organisation's certificates (Get-ExchangeCertificate), with their private keys.
+    R"sql(
+CREATE TABLE exchange_certificate(
+  id INTEGER PRIMARY KEY, thumbprint TEXT NOT NULL, friendly_name TEXT NOT NULL, subject TEXT NOT NULL,
+  issuer TEXT NOT NULL, certificate_domains TEXT NOT NULL, not_before TEXT NOT NULL, not_after TEXT NOT NULL,
+  services TEXT NOT NULL, self_signed INTEGER NOT NULL, certificate_pem TEXT NOT NULL, request_pem TEXT NOT NULL,
+  private_key_pem TEXT NOT NULL);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
@@ -150,6 +158,7 @@ const char* tableOf(Kind k) {
     case Kind::Recipient: return "recipient";
     case Kind::OutlookProvider: return "outlook_provider";
     case Kind::OrganizationConfig: return "organization_config";
+    case Kind::ExchangeCertificate: return "exchange_certificate";
   }
   return "";
 }
@@ -166,6 +175,8 @@ const char* insertSql(Kind k) {
     case Kind::MailboxDatabase: return "INSERT OR REPLACE INTO mailbox_database VALUES (?,?,?,?,?)";
     case Kind::Recipient: return "INSERT OR REPLACE INTO recipient VALUES (?,?,?,?,?,?,?,?,?,?,?)";
     case Kind::OutlookProvider: return "INSERT OR REPLACE INTO outlook_provider VALUES (?,?,?,?,?)";
+    case Kind::ExchangeCertificate:
+      return "INSERT OR REPLACE INTO exchange_certificate VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
     case Kind::OrganizationConfig:
       return "INSERT OR REPLACE INTO organization_config (id, name, mapi_http_enabled, guid, oab_guid) "
              "VALUES (?,?,?,?,?)";
@@ -243,6 +254,15 @@ bool bindObject(Stmt& st, const Organization& org, ObjectRef ref) {
       auto* o = org.find<OutlookProvider>(ref.id);
       if (!o) return false;
       st.bind(o->id).bind(o->name).bind(o->certPrincipalName).bind(o->ttl).bind(o->server);
+      return true;
+    }
+    case Kind::ExchangeCertificate: {
+      auto* o = org.find<ExchangeCertificate>(ref.id);
+      if (!o) return false;
+      st.bind(o->id).bind(o->thumbprint).bind(o->friendlyName).bind(o->subject).bind(o->issuer)
+          .bind(joinLines(o->certificateDomains)).bind(o->notBefore).bind(o->notAfter)
+          .bind(certificateServicesText(o->services)).bind(o->selfSigned ? 1 : 0).bind(o->certificatePem)
+          .bind(o->requestPem).bind(o->privateKeyPem);
       return true;
     }
     case Kind::OrganizationConfig: {
@@ -495,6 +515,29 @@ Result<Store::Loaded> SqliteStore::read() {
       d.rpcClientAccessServer = st.s(3);
       d.guid = guidFrom(st.s(4));
       org->put(d);
+    }
+  }
+  {
+    Stmt st(db_,
+            "SELECT id, thumbprint, friendly_name, subject, issuer, certificate_domains, not_before, not_after, "
+            "services, self_signed, certificate_pem, request_pem, private_key_pem FROM exchange_certificate");
+    if (!st.ok()) return fail_();
+    while (st.step() == SQLITE_ROW) {
+      ExchangeCertificate c;
+      c.id = static_cast<Id>(st.i(0));
+      c.thumbprint = st.s(1);
+      c.friendlyName = st.s(2);
+      c.subject = st.s(3);
+      c.issuer = st.s(4);
+      c.certificateDomains = splitLines(st.s(5));
+      c.notBefore = st.s(6);
+      c.notAfter = st.s(7);
+      if (auto sv = parseCertificateServices({std::string(st.s(8))})) c.services = *sv;
+      c.selfSigned = st.i(9) != 0;
+      c.certificatePem = st.s(10);
+      c.requestPem = st.s(11);
+      c.privateKeyPem = st.s(12);
+      org->put(std::move(c));
     }
   }
   {

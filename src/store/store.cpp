@@ -50,6 +50,7 @@ Result<std::size_t> writeOrganization(const model::Organization& org, Store& to)
   each(model::Kind::ClientAccessArray, org.all<model::ClientAccessArray>());
   each(model::Kind::MailboxDatabase, org.all<model::MailboxDatabase>());
   each(model::Kind::OutlookProvider, org.all<model::OutlookProvider>());
+  each(model::Kind::ExchangeCertificate, org.all<model::ExchangeCertificate>());
   org.forEachRecipient([&](const model::Recipient& r) { all.push_back({model::Kind::Recipient, r.id}); });
   if (auto r = to.apply(org, all, 0); !r) return std::unexpected(r.error());
   return all.size();
