@@ -222,7 +222,11 @@ int main(int argc, char** argv) {
       "URLs. Each finding comes with its fix. Exit status: 0 clean, 1 warnings, 2 errors, 3 could not check.");
   autodisc::doctor::DoctorOptions doctorOpts;
   doctorCmd->add_option("--store", storeUri, "the store (as for shell)");
-  doctorCmd->add_option("--cert", doctorOpts.certFile, "the certificate chain the service presents (PEM)");
+  doctorCmd->add_option("--cert", doctorOpts.certFile,
+                        "the certificate chain the service presents (PEM); default: the store's certificate enabled "
+                        "for IIS");
+  doctorCmd->add_option("--service", doctorOpts.service, "HOST:PORT of a running service: check the chain it presents");
+  doctorCmd->add_option("--sni", doctorOpts.sni, "with --service: the host name to ask for (SNI)");
   doctorCmd->add_option("--ca", doctorOpts.caFile, "verify the chain against these CAs (PEM) instead of the system's");
   doctorCmd->add_option("--internal-dns", doctorOpts.internalDns,
                         "the DNS server clients inside ask (ADDR:PORT, or system): checks split DNS and array names");

@@ -1,5 +1,6 @@
 #include "doctor/report.hpp"
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -7,10 +8,14 @@
 #include <cstdio>
 #include <ctime>
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 
 #include "client/dns.hpp"
+#include "cert/x509.hpp"
 #include "doctor/checks.hpp"
 #include "protocol/json_v2.hpp"
 #include "store/store.hpp"
@@ -19,58 +24,64 @@ namespace autodisc::doctor {
 
 namespace {
 
-// The first certificate of a PEM chain: its subject, DNS names (else the CN) and expiry; and the
-// chain verified against the system's trust store, or `caFile` when given.
-Result<Certificate> readCertificate(const std::string& file, const std::string& caFile) {
-  std::FILE* f = std::fopen(file.c_str(), "r");
-  if (!f) return fail("cannot read the certificate " + file);
-  X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
+// The first certificate of a PEM chain: its subject, DNS names (else the CN), expiry, key and
+// signature; and the chain verified against the system's trust store, or `caFile` when given.
+Result<Certificate> readCertificate(const std::string& pem, const std::string& caFile) {
+  auto parsed = cert::parseChain(pem);
+  if (!parsed) return std::unexpected(parsed.error());
+  Certificate c;
+  c.subject = parsed->subject;
+  c.names = parsed->dnsNames;
+  c.notAfter = parsed->notAfterTime;
+  c.keyType = parsed->keyType;
+  c.keyBits = parsed->keyBits;
+  c.signature = parsed->signature;
+  BIO* in = BIO_new_mem_buf(parsed->chainPem.data(), static_cast<int>(parsed->chainPem.size()));
+  X509* leaf = PEM_read_bio_X509(in, nullptr, nullptr, nullptr);
   STACK_OF(X509)* rest = sk_X509_new_null();
-  while (X509* more = PEM_read_X509(f, nullptr, nullptr, nullptr)) sk_X509_push(rest, more);
-  std::fclose(f);
-  std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> chain(rest, [](STACK_OF(X509)* s) { sk_X509_pop_free(s, X509_free); });
-  if (!x) return fail(file + " holds no PEM certificate");
-  std::unique_ptr<X509, decltype(&X509_free)> cert(x, X509_free);
-  Certificate chk;
-  {
-    std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> trust(X509_STORE_new(), X509_STORE_free);
-    if (caFile.empty()) X509_STORE_set_default_paths(trust.get());
-    else X509_STORE_load_file(trust.get(), caFile.c_str());
-    std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
-    X509_STORE_CTX_init(ctx.get(), trust.get(), x, rest);
-    chk.chainChecked = true;
-    if (X509_verify_cert(ctx.get()) != 1) {
-      int e = X509_STORE_CTX_get_error(ctx.get());
-      chk.chainError = X509_verify_cert_error_string(e);
-      chk.missingIntermediate = e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY && sk_X509_num(rest) == 0;
-    }
+  while (X509* more = PEM_read_bio_X509(in, nullptr, nullptr, nullptr)) sk_X509_push(rest, more);
+  ERR_clear_error();
+  BIO_free(in);
+  std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> chain(rest, [](STACK_OF(X509)* st) { sk_X509_pop_free(st, X509_free); });
+  std::unique_ptr<X509, decltype(&X509_free)> owned(leaf, X509_free);
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> trust(X509_STORE_new(), X509_STORE_free);
+  if (caFile.empty()) X509_STORE_set_default_paths(trust.get());
+  else X509_STORE_load_file(trust.get(), caFile.c_str());
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
+  X509_STORE_CTX_init(ctx.get(), trust.get(), leaf, rest);
+  c.chainChecked = true;
+  if (X509_verify_cert(ctx.get()) != 1) {
+    int e = X509_STORE_CTX_get_error(ctx.get());
+    c.chainError = X509_verify_cert_error_string(e);
+    c.missingIntermediate = e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY && sk_X509_num(rest) == 0;
   }
-  if (EVP_PKEY* key = X509_get0_pubkey(x)) {
-    chk.keyBits = EVP_PKEY_get_bits(key);
-    chk.keyType = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA ? "RSA" : EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? "EC" : "other";
-  }
-  chk.signature = OBJ_nid2ln(X509_get_signature_nid(x));
-  Certificate c = chk;
-  char subject[512] = "";
-  X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof subject);
-  c.subject = subject;
-  if (auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr))) {
-    for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
-      const GENERAL_NAME* n = sk_GENERAL_NAME_value(sans, i);
-      if (n->type == GEN_DNS)
-        c.names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.dNSName)),
-                             static_cast<std::size_t>(ASN1_STRING_length(n->d.dNSName)));
-    }
-    GENERAL_NAMES_free(sans);
-  }
-  if (c.names.empty()) {
-    char cn[256] = "";
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn) > 0) c.names.emplace_back(cn);
-  }
-  std::tm tm{};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
-    c.notAfter = std::chrono::system_clock::from_time_t(timegm(&tm));
   return c;
+}
+
+// The certificate to check, and where it came from: --cert, --service (what the running service
+// presents), else the store's certificate enabled for IIS (what every service on the store serves).
+Result<std::pair<std::string, std::string>> certificateText(const DoctorOptions& o, const model::Organization& org) {
+  if (!o.certFile.empty()) {
+    std::ifstream f(o.certFile, std::ios::binary);
+    if (!f) return fail("cannot read the certificate " + o.certFile);
+    std::string pem((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    return std::pair{pem, o.certFile};
+  }
+  if (!o.service.empty()) {
+    auto colon = o.service.rfind(':');
+    if (colon == std::string::npos || colon == 0) return fail("--service " + o.service + ": expected HOST:PORT");
+    std::string host = o.service.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    int port = std::atoi(o.service.c_str() + colon + 1);
+    if (port <= 0 || port > 65535) return fail("--service " + o.service + ": the port is not a number from 1 to 65535");
+    auto pem = cert::fetchChain(host, port, o.sni);
+    if (!pem) return std::unexpected(pem.error());
+    return std::pair{*pem, "the service at " + o.service + (o.sni.empty() ? std::string() : " (SNI " + o.sni + ")")};
+  }
+  for (auto& [id, c] : org.all<model::ExchangeCertificate>())
+    if ((c.services & model::ServiceIis) && !c.pending())
+      return std::pair{c.certificatePem, "the store's certificate enabled for IIS, " + c.thumbprint};
+  return std::pair{std::string(), std::string()};
 }
 
 }  // namespace
@@ -87,10 +98,15 @@ int runDoctor(const DoctorOptions& o, std::ostream& out, std::ostream& err) {
     return kCannotCheck;
   }
   std::optional<Certificate> cert;
-  if (!o.certFile.empty()) {
-    auto c = readCertificate(o.certFile, o.caFile);
+  auto source = certificateText(o, *loaded->org);
+  if (!source) {
+    err << "autodisc doctor: " << source.error().message << '\n';
+    return kCannotCheck;
+  }
+  if (!source->first.empty()) {
+    auto c = readCertificate(source->first, o.caFile);
     if (!c) {
-      err << "autodisc doctor: " << c.error().message << '\n';
+      err << "autodisc doctor: " << source->second << ": " << c.error().message << '\n';
       return kCannotCheck;
     }
     cert = *c;
@@ -131,7 +147,11 @@ int runDoctor(const DoctorOptions& o, std::ostream& out, std::ostream& err) {
     out << "],\"exit\":" << status << "}\n";
     return status;
   }
-  if (!cert) out << "(no --cert: the certificate checks were left out)\n";
+  if (!cert)
+    out << "(no certificate: give --cert or --service, or enable one for IIS in the store; the certificate checks "
+           "were left out)\n";
+  else
+    out << "Certificate: " << source->second << "\n";
   if (findings.empty()) {
     out << "No findings: every name clients are handed is covered and consistent.\n";
     return status;

@@ -7,7 +7,10 @@ namespace autodisc::doctor {
 
 struct DoctorOptions {
   std::string storeUri;
-  std::string certFile;   // the certificate chain the service presents (PEM); empty: not checked
+  std::string certFile;   // the certificate chain the service presents (PEM)
+  std::string service;    // HOST:PORT of a running service: check the chain it presents
+  std::string sni;        // the name to ask that service for (SNI); empty: none
+  // Neither: the store's certificate enabled for IIS; none there: the certificate checks are left out.
   std::string caFile;     // trust these CAs (PEM) instead of the system's, to verify the chain
   std::string internalDns, externalDns;  // ADDR:PORT of each view's DNS server; "system": the resolver
   bool checkDns = false;                 // either view given
