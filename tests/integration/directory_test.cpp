@@ -287,7 +287,9 @@ TEST_F(Directory, StartTlsLdapsAndAPasswordFile) {
 TEST_F(Directory, StoreCopyMovesAnOrganisationBothWays) {
   std::string sqlite = "sqlite:" + dir_.path() + "/org.db", back = "sqlite:" + dir_.path() + "/back.db";
   ASSERT_EQ(shell(sqlite, organisation() + "New-ClientAccessArray -Name CAS_Array -FQDN outlook.e2010.local -Site "
-                                           "Default-First-Site-Name\n").exitCode,
+                                           "Default-First-Site-Name\n"
+                                           "New-ExchangeCertificate -GenerateRequest -DomainName mail.e2010.com "
+                                           "-RequestFile " + dir_.path() + "/mail.csr\n").exitCode,
             0);
   auto in = runProcess({env("AUTODISC_BIN"), "store", "copy", "--from", sqlite, "--to", store_});
   ASSERT_EQ(in.exitCode, 0) << in.err;
@@ -295,6 +297,8 @@ TEST_F(Directory, StoreCopyMovesAnOrganisationBothWays) {
   auto out = runProcess({env("AUTODISC_BIN"), "store", "copy", "--from", store_, "--to", back});
   ASSERT_EQ(out.exitCode, 0) << out.err;
   auto original = dump(sqlite);
+  EXPECT_NE(original.find("\"Status\": \"PendingRequest\""), std::string::npos) << original;
+  EXPECT_NE(original.find("\"HasPrivateKey\": true"), std::string::npos) << original;
   EXPECT_EQ(dump(store_), original);
   EXPECT_EQ(dump(back), original);
   auto again = runProcess({env("AUTODISC_BIN"), "store", "copy", "--from", sqlite, "--to", store_});

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cert/x509.hpp"
 #include "support/process.hpp"
 
 using namespace autodisc::testing;
@@ -771,6 +772,69 @@ TEST_F(ServeReload, AGoodFileTakesEffectAndABadOneIsRefused) {
   std::string errors((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
   EXPECT_NE(errors.find("I-CONFIG-RELOADED"), std::string::npos) << errors;
   EXPECT_NE(errors.find("E-CONFIG-RELOAD-REFUSED " + config() + ":2: unknown key 'bogus'"), std::string::npos) << errors;
+}
+
+}  // namespace
+
+namespace {
+
+// Enable-ExchangeCertificate -Services IIS: the running service serves the store's certificate
+// without a restart, and goes back to its --cert files when it is removed.
+class ServeStoreCertificate : public Serve {
+ protected:
+  std::string served() {
+    auto pem = autodisc::cert::fetchChain("127.0.0.1", std::stoi(httpsPort_), "mail.contoso.com");
+    if (!pem) return "fetch failed: " + pem.error().message;
+    auto parsed = autodisc::cert::parseChain(*pem);
+    return parsed ? parsed->thumbprint : "unreadable";
+  }
+  std::string servedWithin(const std::string& want, int ms) {
+    std::string got;
+    for (int waited = 0; waited <= ms; waited += 100) {
+      got = served();
+      if (got == want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return got;
+  }
+};
+
+TEST_F(ServeStoreCertificate, EnablingACertificateForIisChangesWhatTheServiceServes) {
+  std::ifstream files(dir_.path() + "/server.pem");
+  auto fromFiles = autodisc::cert::parseChain(std::string((std::istreambuf_iterator<char>(files)), std::istreambuf_iterator<char>()));
+  ASSERT_TRUE(fromFiles);
+  EXPECT_EQ(served(), fromFiles->thumbprint);
+
+  std::string csr = dir_.path() + "/req.csr", crt = dir_.path() + "/new.crt";
+  ASSERT_EQ(shell("New-ExchangeCertificate -GenerateRequest -SubjectName 'CN=mail.contoso.com' -DomainName "
+                  "mail.contoso.com,autodiscover.contoso.com -RequestFile " + csr + "\n"),
+            0);
+  auto signedByCa = runProcess({"/usr/bin/openssl", "x509", "-req", "-in", csr, "-CA", dir_.path() + "/ca.pem", "-CAkey",
+                                dir_.path() + "/ca.key", "-days", "60", "-copy_extensions", "copy", "-out", crt});
+  ASSERT_EQ(signedByCa.exitCode, 0) << signedByCa.err;
+  std::ifstream f(crt);
+  auto answer = autodisc::cert::parseChain(std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>()));
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(shell("Import-ExchangeCertificate -FileName " + crt + " | Enable-ExchangeCertificate -Services IIS\n"), 0);
+
+  EXPECT_EQ(servedWithin(answer->thumbprint, 3000), answer->thumbprint);
+  EXPECT_EQ(pox(poxBody("alice@contoso.com")).status, 200);  // the new chain verifies with the CA
+  std::ifstream err(dir_.path() + "/serve.err");
+  std::string log((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("I-CERT-FROM-STORE " + answer->thumbprint), std::string::npos) << log;
+
+  // The doctor checks the store's certificate by default, or what the running service presents.
+  auto fromStore = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store_, "--ca", dir_.path() + "/ca.pem"});
+  EXPECT_NE(fromStore.out.find("Certificate: the store's certificate enabled for IIS, " + answer->thumbprint),
+            std::string::npos) << fromStore.out << fromStore.err;
+  auto fromService = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store_, "--ca", dir_.path() + "/ca.pem",
+                                 "--service", "127.0.0.1:" + httpsPort_, "--sni", "mail.contoso.com"});
+  EXPECT_NE(fromService.out.find("Certificate: the service at 127.0.0.1:" + httpsPort_), std::string::npos)
+      << fromService.out << fromService.err;
+  EXPECT_EQ(fromService.out.substr(fromService.out.find('\n')), fromStore.out.substr(fromStore.out.find('\n')));
+
+  ASSERT_EQ(shell("Remove-ExchangeCertificate -Thumbprint " + answer->thumbprint + "\n"), 0);
+  EXPECT_EQ(servedWithin(fromFiles->thumbprint, 3000), fromFiles->thumbprint);
 }
 
 }  // namespace

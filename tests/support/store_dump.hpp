@@ -22,7 +22,7 @@ inline std::string storeDump(const std::string& store, bool orderFree = false) {
                  "Get-WebServicesVirtualDirectory", "Get-ActiveSyncVirtualDirectory", "Get-EcpVirtualDirectory",
                  "Get-AutodiscoverVirtualDirectory", "Get-MapiVirtualDirectory", "Get-OutlookAnywhere",
                  "Get-ClientAccessArray", "Get-MailboxDatabase", "Get-Mailbox", "Get-MailUser", "Get-OutlookProvider",
-                 "Get-OrganizationConfig"})
+                 "Get-OrganizationConfig", "Get-ExchangeCertificate"})
     script += std::string(c) + " | ConvertTo-Json\n";
   auto r = runProcess({env("AUTODISC_BIN"), "shell", "--store", store, "-"}, script);
   EXPECT_EQ(r.exitCode, 0) << r.err;

@@ -1,9 +1,17 @@
 // Every cmdlet, driven through Session::run() over a real SQLite store, as a person would type it.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <fstream>
+#include <iterator>
+#include <memory>
 
 #include <set>
 
+#include "cert/x509.hpp"
 #include "model/schema.hpp"
 #include "shell/cmdlets.hpp"
 #include "support/shell_harness.hpp"
@@ -1323,3 +1331,131 @@ TEST_F(Cmdlets, GetAutodiscoverResponseSpeaksSoapAndJson) {
 }
 
 }  // namespace
+
+// --- certificates ---------------------------------------------------------------------------------
+
+namespace certs {
+
+template <class T, void (*F)(T*)>
+struct Free {
+  void operator()(T* p) const { F(p); }
+};
+
+// A throwaway CA's answer to a request: the certificate, with the request's names, then the CA's.
+std::string answerRequest(const std::string& requestPem, int days) {
+  std::unique_ptr<EVP_PKEY, Free<EVP_PKEY, EVP_PKEY_free>> caKey(EVP_RSA_gen(2048));
+  std::unique_ptr<X509, Free<X509, X509_free>> ca(X509_new());
+  X509_set_version(ca.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(ca.get()), 1);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(ca.get()), "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("unit test CA"), -1, -1, 0);
+  X509_set_issuer_name(ca.get(), X509_get_subject_name(ca.get()));
+  X509_gmtime_adj(X509_getm_notBefore(ca.get()), 0);
+  X509_gmtime_adj(X509_getm_notAfter(ca.get()), 86400L * days);
+  X509_set_pubkey(ca.get(), caKey.get());
+  X509_sign(ca.get(), caKey.get(), EVP_sha256());
+
+  BIO* in = BIO_new_mem_buf(requestPem.data(), static_cast<int>(requestPem.size()));
+  std::unique_ptr<X509_REQ, Free<X509_REQ, X509_REQ_free>> req(PEM_read_bio_X509_REQ(in, nullptr, nullptr, nullptr));
+  BIO_free(in);
+  if (!req) return {};
+  std::unique_ptr<X509, Free<X509, X509_free>> leaf(X509_new());
+  X509_set_version(leaf.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(leaf.get()), 2);
+  X509_set_subject_name(leaf.get(), X509_REQ_get_subject_name(req.get()));
+  X509_set_issuer_name(leaf.get(), X509_get_subject_name(ca.get()));
+  X509_gmtime_adj(X509_getm_notBefore(leaf.get()), 0);
+  X509_gmtime_adj(X509_getm_notAfter(leaf.get()), 86400L * days);
+  std::unique_ptr<EVP_PKEY, Free<EVP_PKEY, EVP_PKEY_free>> pub(X509_REQ_get_pubkey(req.get()));
+  X509_set_pubkey(leaf.get(), pub.get());
+  if (STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req.get())) {
+    for (int i = 0; i < sk_X509_EXTENSION_num(exts); ++i) X509_add_ext(leaf.get(), sk_X509_EXTENSION_value(exts, i), -1);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  }
+  X509_sign(leaf.get(), caKey.get(), EVP_sha256());
+  BIO* out = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(out, leaf.get());
+  PEM_write_bio_X509(out, ca.get());
+  char* p = nullptr;
+  long n = BIO_get_mem_data(out, &p);
+  std::string pem(p, static_cast<std::size_t>(n));
+  BIO_free(out);
+  return pem;
+}
+
+}  // namespace certs
+
+TEST_F(Cmdlets, ACertificateRequestCarriesEveryNameClientsAreHandedAndItsAnswerTakesItsKey) {
+  basicOrg();
+  ok("Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -ExternalUrl https://mail.contoso.com/EWS/Exchange.asmx");
+  auto csr = h.dir().file("req.csr");
+  auto made = h.run("New-ExchangeCertificate -GenerateRequest -SubjectName 'C=US, O=Contoso, CN=mail.contoso.com' "
+                    "-RequestFile " + csr);
+  ASSERT_TRUE(made.ok) << made.error;
+  // The internal server name is in it, with a warning that a public CA will refuse it.
+  EXPECT_THAT(made.err, HasSubstr("public certificate authorities no longer certify ex01.contoso.local"));
+  auto& pending = h.org().all<ExchangeCertificate>().begin()->second;
+  EXPECT_EQ(pending.certificateDomains,
+            (std::vector<std::string>{"mail.contoso.com", "autodiscover.contoso.com", "ex01.contoso.local"}));
+  EXPECT_THAT(ok("Get-ExchangeCertificate | Format-List Status,HasPrivateKey,Subject"),
+              HasSubstr("Status        : PendingRequest\nHasPrivateKey : True\nSubject       : C=US, O=Contoso, CN=mail.contoso.com"));
+  std::ifstream f(csr);
+  std::string request((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  ASSERT_THAT(request, StartsWith("-----BEGIN CERTIFICATE REQUEST-----"));
+
+  // A pending request cannot serve.
+  EXPECT_THAT(failsUnchanged("Enable-ExchangeCertificate -Thumbprint " + pending.thumbprint + " -Services IIS"),
+              HasSubstr("is a pending request"));
+
+  auto answer = h.dir().write("answer.pem", certs::answerRequest(request, 365));
+  auto imported = h.run("Import-ExchangeCertificate -FileName " + answer);
+  ASSERT_TRUE(imported.ok) << imported.error;
+  EXPECT_THAT(imported.err, HasSubstr("answers the pending request"));
+  ASSERT_EQ(h.org().all<ExchangeCertificate>().size(), 1u);  // the request became the certificate
+  auto& c = h.org().all<ExchangeCertificate>().begin()->second;
+  EXPECT_FALSE(c.pending());
+  EXPECT_EQ(c.issuer, "CN=unit test CA");
+  EXPECT_EQ(c.subject, "CN=mail.contoso.com, O=Contoso, C=US");
+  std::string thumbprint = c.thumbprint;
+  EXPECT_THAT(failsUnchanged("Import-ExchangeCertificate -FileName " + answer), HasSubstr("already imported"));
+
+  ok("Get-ExchangeCertificate -DomainName mail.contoso.com | Enable-ExchangeCertificate -Services IIS,SMTP");
+  EXPECT_THAT(ok("Get-ExchangeCertificate " + thumbprint), HasSubstr(thumbprint + " IIS, SMTP"));
+  EXPECT_EQ(ok("Get-ExchangeCertificate -DomainName other.example.com"), "");
+  EXPECT_THAT(failsUnchanged("Enable-ExchangeCertificate -Thumbprint " + thumbprint + " -Services Web"),
+              HasSubstr("'Web' is not a certificate service"));
+  // What the store holds reads back the same, key included (never printed).
+  EXPECT_EQ(h.dumpFromStore(), autodisc::testing::dumpOrganization(h.org()));
+  EXPECT_THAT(ok("Get-ExchangeCertificate | Format-List *"), Not(HasSubstr("PRIVATE KEY")));
+  ok("Remove-ExchangeCertificate -Thumbprint " + thumbprint);
+  EXPECT_TRUE(h.org().all<ExchangeCertificate>().empty());
+}
+
+TEST_F(Cmdlets, CertificateCmdletsRefuseBadInputAndChangeNothing) {
+  basicOrg();
+  EXPECT_THAT(failsUnchanged("New-ExchangeCertificate -SubjectName CN=x.contoso.com"), HasSubstr("-GenerateRequest"));
+  EXPECT_THAT(failsUnchanged("New-ExchangeCertificate -GenerateRequest -KeySize 1024 -DomainName mail.contoso.com"),
+              HasSubstr("-KeySize must be 2048, 3072 or 4096"));
+  EXPECT_THAT(failsUnchanged("New-ExchangeCertificate -GenerateRequest -SubjectName 'Contoso' -DomainName mail.contoso.com"),
+              HasSubstr("is not TYPE=VALUE"));
+  EXPECT_THAT(failsUnchanged("New-ExchangeCertificate -GenerateRequest -DomainName 'bad name'"), HasSubstr("-DomainName"));
+  auto garbage = h.dir().write("garbage.pem", "not a certificate");
+  EXPECT_THAT(failsUnchanged("Import-ExchangeCertificate -FileName " + garbage), HasSubstr("no PEM certificate"));
+  EXPECT_THAT(failsUnchanged("Import-ExchangeCertificate -FileName " + h.dir().file("missing.pem")),
+              HasSubstr("cannot open the file"));
+  // A key that is not the certificate's.
+  auto req = cert::generateRequest("CN=mail.contoso.com", {"mail.contoso.com"}, 2048);
+  auto other = cert::generateRequest("CN=other.contoso.com", {"other.contoso.com"}, 2048);
+  ASSERT_TRUE(req && other);
+  auto chain = h.dir().write("chain.pem", certs::answerRequest(req->requestPem, 30));
+  auto key = h.dir().write("other.key", other->keyPem);
+  EXPECT_THAT(failsUnchanged("Import-ExchangeCertificate -FileName " + chain + " -PrivateKeyFile " + key),
+              HasSubstr("does not belong to the certificate"));
+  EXPECT_THAT(failsUnchanged("Enable-ExchangeCertificate -Thumbprint ABCDEF -Services IIS"), HasSubstr("couldn't be found"));
+  // Imported without any key: listed, but it cannot serve.
+  auto bare = h.run("Import-ExchangeCertificate -FileName " + chain);
+  ASSERT_TRUE(bare.ok) << bare.error;
+  EXPECT_THAT(bare.err, HasSubstr("no private key"));
+  EXPECT_THAT(failsUnchanged("Get-ExchangeCertificate | Enable-ExchangeCertificate -Services IIS"),
+              HasSubstr("without its private key"));
+}
