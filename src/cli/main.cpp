@@ -234,6 +234,9 @@ int main(int argc, char** argv) {
                         "the DNS server clients outside ask (ADDR:PORT, or system)");
   doctorCmd->add_flag("--json", doctorOpts.json, "print one JSON report");
   doctorCmd->add_flag("--fix-script", doctorOpts.fixScript, "print only the cmdlets that fix what cmdlets can fix (never run)");
+  doctorCmd->add_option("--graph", doctorOpts.graphFile,
+                        "draw the topology (clients, DNS views, names, servers, arrays, virtual directories) with the "
+                        "findings marked: FILE.svg, .png or .pdf through Graphviz's dot, or FILE.dot");
 
   auto* docs = app.add_subcommand("docs", "Print generated reference documentation (docs/cmdlets.md).");
   docs->add_subcommand("cmdlets", "Every cmdlet with its parameters and an example, as Markdown.");

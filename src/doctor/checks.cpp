@@ -177,6 +177,7 @@ std::vector<Finding> checkCertificateCoverage(const Input& in) {
     f.severity = n.rootDomain ? Severity::Info : Severity::Error;
     f.check = "certificate-coverage";
     f.object = n.object;
+    f.host = n.host;
     f.problem = n.rootDomain ? "the certificate does not cover " + n.host + ": if this service answers there, Outlook's "
                                    "first try shows a certificate warning (elsewhere, it goes on to autodiscover." + n.host + ")"
                              : "the certificate does not cover " + n.host + ": clients handed " + n.url + " see a certificate warning";
@@ -203,6 +204,7 @@ std::vector<Finding> checkNonPublicNames(const Input& in) {
     f.severity = Severity::Warning;
     f.check = "non-public-name";
     f.object = n.object;
+    f.host = n.host;
     f.problem = n.host + " is a name public certificate authorities no longer certify";
     f.evidence = n.url;
     std::string to = externalName(in, n.externalUrl);
@@ -240,7 +242,7 @@ std::vector<Finding> checkSplitDns(const Input& in) {
                            "; outside: " + (outside.error.empty() ? joined(outside.addresses) : outside.error);
     auto finding = [&](Severity sev, std::string problem, std::string fix) {
       out.push_back(Finding{sev, "split-dns", host + " (InternalUrl and ExternalUrl)", std::move(problem), evidence,
-                            std::move(fix), false});
+                            std::move(fix), false, host});
     };
     if (inside.addresses.empty())
       finding(Severity::Error, "inside, " + host + " does not resolve: clients inside cannot reach what they are handed",
@@ -262,11 +264,12 @@ std::vector<Finding> checkSplitDns(const Input& in) {
     if (inside.addresses.empty())
       out.push_back(Finding{Severity::Error, "cas-array", "CAS array " + array.name,
                             "its FQDN " + array.fqdn + " does not resolve inside: Outlook cannot reach the array",
-                            evidence, "internal DNS: " + array.fqdn + " A <the array's load-balanced internal address>", false});
+                            evidence, "internal DNS: " + array.fqdn + " A <the array's load-balanced internal address>", false,
+                            array.fqdn});
     if (!outside.addresses.empty())
       out.push_back(Finding{Severity::Warning, "cas-array", "CAS array " + array.name,
                             "its FQDN " + array.fqdn + " resolves from outside: an internal name is published",
-                            evidence, "public DNS: remove " + array.fqdn, false});
+                            evidence, "public DNS: remove " + array.fqdn, false, array.fqdn});
   }
   return out;
 }
@@ -331,7 +334,7 @@ std::vector<Finding> checkCertificateValidity(const Input& in) {
   const Certificate& c = *in.certificate;
   auto add = [&](Severity sev, std::string problem, std::string evidence, std::string fix) {
     out.push_back(Finding{sev, "certificate", "certificate " + c.subject, std::move(problem), std::move(evidence),
-                          std::move(fix), false});
+                          std::move(fix), false, {}});
   };
   if (c.chainChecked && !c.chainError.empty()) {
     if (c.missingIntermediate)
@@ -354,12 +357,15 @@ std::vector<Finding> checkCertificateValidity(const Input& in) {
     if (p.certPrincipalName.empty()) continue;
     std::string name = p.certPrincipalName;
     if (text::istartsWith(name, "msstd:")) name = name.substr(6);
-    std::string cn = c.subject.substr(c.subject.rfind("CN=") == std::string::npos ? c.subject.size() : c.subject.rfind("CN=") + 3);
+    // The subject's CN, whether written "CN=x, O=y" or "/O=y/CN=x".
+    auto at = c.subject.rfind("CN=");
+    std::string cn = at == std::string::npos ? std::string() : c.subject.substr(at + 3);
+    cn = cn.substr(0, cn.find_first_of(",/+"));
     if (!text::iequals(name, cn))
       out.push_back(Finding{Severity::Error, "certificate", "Outlook provider " + p.name,
                             "its CertPrincipalName " + p.certPrincipalName + " is not the certificate's subject name " + cn,
                             "subject " + c.subject,
-                            "Set-OutlookProvider " + p.name + " -CertPrincipalName msstd:" + cn, true});
+                            "Set-OutlookProvider " + p.name + " -CertPrincipalName msstd:" + cn, true, {}});
   }
   auto left = c.notAfter - in.now;
   if (left > std::chrono::hours(24 * 30)) return out;

@@ -24,6 +24,7 @@ struct Finding {
   std::string evidence;
   std::string fix;       // what to run or do
   bool fixIsCmdlet = false;
+  std::string host;      // the host name it is about, where it is about one (the graph marks it)
 };
 
 struct Certificate {

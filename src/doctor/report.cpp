@@ -5,7 +5,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <algorithm>
 #include <cstdlib>
@@ -17,6 +22,7 @@
 #include "client/dns.hpp"
 #include "cert/x509.hpp"
 #include "doctor/checks.hpp"
+#include "doctor/graph.hpp"
 #include "protocol/json_v2.hpp"
 #include "store/store.hpp"
 
@@ -84,6 +90,36 @@ Result<std::pair<std::string, std::string>> certificateText(const DoctorOptions&
   return std::pair{std::string(), std::string()};
 }
 
+// Writes the topology: the DOT text itself for FILE.dot, else drawn by Graphviz's dot in the format
+// the extension names (svg, png, pdf).
+Result<void> drawGraph(const std::string& dotText, const std::string& file) {
+  auto dotAt = file.rfind('.');
+  std::string format = dotAt == std::string::npos ? "svg" : file.substr(dotAt + 1);
+  if (format == "dot" || format == "gv") {
+    std::ofstream f(file, std::ios::binary | std::ios::trunc);
+    if (!(f << dotText) || !f.flush()) return fail("--graph " + file + ": cannot write the file");
+    return {};
+  }
+  if (format != "svg" && format != "png" && format != "pdf")
+    return fail("--graph " + file + ": name a .svg, .png, .pdf or .dot file");
+  std::string tmp = file + ".dot.tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!(f << dotText) || !f.flush()) return fail("--graph " + file + ": cannot write " + tmp);
+  }
+  std::string typeArg = "-T" + format;
+  std::vector<char*> argv = {const_cast<char*>("dot"), typeArg.data(), const_cast<char*>("-o"),
+                             const_cast<char*>(file.c_str()), tmp.data(), nullptr};
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, "dot", nullptr, nullptr, argv.data(), environ);
+  int status = 0;
+  if (rc == 0) waitpid(pid, &status, 0);
+  std::remove(tmp.c_str());
+  if (rc != 0) return fail("--graph: Graphviz's dot cannot be started (Debian package graphviz): " + std::string(std::strerror(rc)));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fail("--graph: dot failed to draw " + file);
+  return {};
+}
+
 }  // namespace
 
 int runDoctor(const DoctorOptions& o, std::ostream& out, std::ostream& err) {
@@ -121,6 +157,11 @@ int runDoctor(const DoctorOptions& o, std::ostream& out, std::ostream& err) {
       return Resolved{a.addresses, a.error};
     };
   auto findings = runAll(in);
+  if (!o.graphFile.empty())
+    if (auto r = drawGraph(topologyDot(in, findings), o.graphFile); !r) {
+      err << "autodisc doctor: " << r.error().message << '\n';
+      return kCannotCheck;
+    }
   int status = kClean;
   for (auto& f : findings) status = std::max(status, f.severity == Severity::Error ? int(kErrors) : f.severity == Severity::Warning ? int(kWarnings) : int(kClean));
 

@@ -16,6 +16,7 @@ struct DoctorOptions {
   bool checkDns = false;                 // either view given
   bool json = false;
   bool fixScript = false;  // print only the cmdlets that fix what cmdlets can fix
+  std::string graphFile;   // draw the topology with the findings: FILE.svg (Graphviz's dot) or FILE.dot
 };
 
 // Exit statuses, as `autodisc doctor --help` documents them.

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -42,6 +43,20 @@ TEST(DoctorCommand, ReportsTheArticlesFindingsAndItsFixScriptFixesThem) {
   EXPECT_NE(before.out.find("fix: Set-OwaVirtualDirectory -Identity 'X2007SRV\\owa (Default Web Site)' -InternalUrl "
                             "https://mail.e2010.com/owa"),
             std::string::npos) << before.out;
+
+  // The topology, drawn by Graphviz with the findings marked.
+  std::string svg = dir.path() + "/topology.svg";
+  auto graph = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--cert", cert, "--graph", svg});
+  EXPECT_EQ(graph.exitCode, 2) << graph.err;
+  std::ifstream drawn(svg);
+  std::string picture((std::istreambuf_iterator<char>(drawn)), std::istreambuf_iterator<char>());
+  EXPECT_NE(picture.find("<svg"), std::string::npos) << graph.err;
+  EXPECT_NE(picture.find(">x2007srv.e2010.local</text>"), std::string::npos);
+  EXPECT_NE(picture.find(">NOT in the certificate</text>"), std::string::npos);
+  EXPECT_NE(picture.find("fill=\"#f4b6b6\""), std::string::npos) << "an error is drawn red";
+  auto badGraph = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--graph", dir.path() + "/t.txt"});
+  EXPECT_EQ(badGraph.exitCode, 3);
+  EXPECT_NE(badGraph.err.find("name a .svg, .png, .pdf or .dot file"), std::string::npos);
 
   auto json = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--cert", cert, "--json"});
   EXPECT_EQ(json.exitCode, 2);

@@ -1,5 +1,6 @@
 // The doctor's checks on crafted organisations and certificates (no sockets, no files).
 #include "doctor/checks.hpp"
+#include "doctor/graph.hpp"
 
 #include <gtest/gtest.h>
 
@@ -213,6 +214,43 @@ TEST_F(Doctor, InconsistenciesAreFlagged) {
   ASSERT_FALSE(all.empty());
   EXPECT_EQ(all.front().severity, Severity::Error);
   EXPECT_EQ(all.back().severity, Severity::Info);
+}
+
+TEST_F(Doctor, TheGraphMarksWhatTheFindingsAreAbout) {
+  run("Get-OwaVirtualDirectory | Set-OwaVirtualDirectory -ExternalUrl https://mail.e2010.com/owa");
+  Input in{h_.org(), certFor({"mail.e2010.com", "autodiscover.e2010.com"}), now()};
+  in.resolve = [](const std::string& host, bool internal) {
+    return host == "mail.e2010.com" ? Resolved{{internal ? "10.0.0.5" : "203.0.113.5"}, ""} : Resolved{{}, "NXDOMAIN"};
+  };
+  auto findings = runAll(in);
+  auto dot = topologyDot(in, findings);
+  EXPECT_EQ(dot.rfind("digraph autodisc {", 0), 0u);
+  // The internal name is not in the certificate: red; the external one is: green, with each view's answer.
+  EXPECT_NE(dot.find("\"name:x2007srv.e2010.local\" [label=\"x2007srv.e2010.local\\ninside: (NXDOMAIN)\\nNOT in the "
+                     "certificate\", shape=ellipse, fillcolor=\"#f4b6b6\""),
+            std::string::npos) << dot;
+  EXPECT_NE(dot.find("\"name:mail.e2010.com\" [label=\"mail.e2010.com\\noutside: 203.0.113.5\\nin the certificate\", "
+                     "shape=ellipse, fillcolor=\"#d8efd2\""),
+            std::string::npos) << dot;
+  // Which object hands each name out, to which clients through which view.
+  EXPECT_NE(dot.find("\"name:mail.e2010.com\" -> \"vdir:X2007SRV\\\\owa (Default Web Site)\" [label=\"ExternalUrl\"]"),
+            std::string::npos) << dot;
+  EXPECT_NE(dot.find("\"dns:external\" -> \"name:autodiscover.e2010.com\""), std::string::npos);
+  EXPECT_NE(dot.find("\"dns:internal\" -> \"name:x2007srv.e2010.local\""), std::string::npos);
+  EXPECT_NE(dot.find("\"name:x2007srv.e2010.local\" -> \"server:X2007SRV\" [label=\"SCP (AutoDiscoverServiceInternalUri)\"]"),
+            std::string::npos);
+  // Once the certificate covers it, nothing is red.
+  in.certificate = certFor({"mail.e2010.com", "autodiscover.e2010.com", "x2007srv.e2010.local"});
+  auto fixedDot = topologyDot(in, withObject(runAll(in), "certificate-never-matches"));
+  EXPECT_EQ(fixedDot.find("#f4b6b6\""), std::string::npos) << fixedDot;
+}
+
+TEST_F(Doctor, ACertificateRequestAsksForEveryNameClientsAreHandedPublicOnesFirst) {
+  run("New-AcceptedDomain -Name fabrikam.com -DomainName fabrikam.com");
+  run("Get-OwaVirtualDirectory | Set-OwaVirtualDirectory -ExternalUrl https://mail.e2010.com/owa");
+  EXPECT_EQ(namesToCertify(h_.org()),
+            (std::vector<std::string>{"mail.e2010.com", "autodiscover.e2010.com", "autodiscover.fabrikam.com",
+                                      "x2007srv.e2010.local"}));
 }
 
 }  // namespace

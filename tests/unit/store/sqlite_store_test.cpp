@@ -1273,7 +1273,8 @@ TEST(SqliteStoreMigration, SchemaOneIsUpgradedKeepingItsData) {
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
                            "ALTER TABLE organization_config DROP COLUMN oab_guid; "
-                           "ALTER TABLE accepted_domain DROP COLUMN autodiscover_redirect_url; PRAGMA user_version=1;",
+                           "ALTER TABLE accepted_domain DROP COLUMN autodiscover_redirect_url; DROP TABLE exchange_certificate; "
+                           "PRAGMA user_version=1;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
