@@ -146,17 +146,21 @@ void describe(const HttpResult& r, const std::string& url, Report& report, std::
 
 namespace {
 
-// What one run found, to tell what changed between the rounds of --watch.
-struct Summary {
-  bool found = false;
-  std::string url, address;
-  std::vector<std::pair<std::string, std::string>> values;  // "BLOCK name" and value
-  int ttlHours = 1;
-};
+using Summary = Discovery;
 
 int runOnce(const TestOptions& o, std::ostream& out, Summary& summary);
 
 }  // namespace
+
+Discovery discover(const TestOptions& o) {
+  TestOptions quiet = o;
+  quiet.json = false;
+  quiet.watch = false;
+  std::ostringstream ignored;
+  Discovery d;
+  runOnce(quiet, ignored, d);
+  return d;
+}
 
 int runTest(const TestOptions& o, std::ostream& out) {
   if (!o.watch) {
@@ -291,6 +295,7 @@ int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
                                 "text/xml; charset=utf-8", o, true, report, dnsJson);
         describe(r, step.url, report, json);
         if (!dnsJson.empty()) json += "," + dnsJson;
+        summary.seconds = r.seconds;  // the last request made is the one that answered
         PostResult pr;
         pr.transportError = r.error;
         pr.status = r.status;
@@ -404,10 +409,7 @@ int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
 
   // The follow-up check of every URL the answer gives (spec: what a client will connect to next):
   // DNS, TLS and the certificate's names, and whether the server answers at all (no credentials).
-  struct Check {
-    std::string what, url;
-    HttpResult result;
-  };
+  using Check = UrlCheck;
   std::vector<Check> checks;
   if (ok && o.followUp) {
     std::set<std::string> seen;
@@ -429,6 +431,9 @@ int runOnce(const TestOptions& o, std::ostream& out, Summary& summary) {
   summary.url = ok ? last.url : "";
   summary.address = last.address;
   summary.ttlHours = found.ttlHours;
+  summary.reason = ok ? "" : last.why;
+  summary.checks = checks;
+  summary.warnings = report.warnings;
   for (auto& b : found.blocks)
     for (auto& [k, v] : b.values) summary.values.emplace_back(b.type + " " + k, v);
 

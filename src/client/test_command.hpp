@@ -34,4 +34,24 @@ enum TestExit { kFound = 0, kFoundWithWarnings = 1, kNotFound = 2, kUsage = 64 }
 
 int runTest(const TestOptions& o, std::ostream& out);
 
+// A URL of the answer and what asking it gave (GET; OPTIONS for ActiveSync; no credentials).
+struct UrlCheck {
+  std::string what;  // "EXCH EwsUrl", ...
+  std::string url;
+  HttpResult result;
+};
+
+// What one discovery found, for callers that report it their own way (Test-OutlookWebServices, and
+// --watch's comparison of rounds).
+struct Discovery {
+  bool found = false;
+  std::string url, address, reason;  // where the settings came from, for whom; else why not
+  double seconds = 0;                // the Autodiscover request that answered
+  std::vector<std::pair<std::string, std::string>> values;  // "BLOCK name" and value
+  int ttlHours = 1;
+  std::vector<UrlCheck> checks;      // with o.followUp
+  std::vector<std::string> warnings;
+};
+Discovery discover(const TestOptions& o);
+
 }  // namespace autodisc::client

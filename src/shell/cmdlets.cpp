@@ -13,6 +13,8 @@
 #include "autodiscover/resolve.hpp"
 #include "autodiscover/user_settings.hpp"
 #include "cert/x509.hpp"
+#include "client/test_command.hpp"
+#include "discovery/planner.hpp"
 #include "doctor/checks.hpp"
 #include "protocol/json_v2.hpp"
 #include "protocol/pox.hpp"
@@ -1326,6 +1328,99 @@ std::vector<Cmdlet> buildCmdlets() {
       return {};
     };
     add(n, "Remove-ExchangeCertificate -Thumbprint 5113AE0233A72FCCB75B1DB2B7AF8DC4A4A5E2C4");
+  }
+  {
+    Cmdlet c;
+    c.name = "Test-OutlookWebServices";
+    c.synopsis =
+        "Runs Autodiscover for a mailbox as Outlook inside the organisation does (the Client Access Server's SCP URL "
+        "first), against the running service, then checks each URL of the answer: DNS, TLS and the certificate's "
+        "names, and an answer (no credentials). One row a scenario, as Exchange's cmdlet reports them.";
+    c.params = {{"Identity", ParamType::String, true, 0, "the mailbox: an address or another of its identities"},
+                {"Password", ParamType::String, false, -1, "the mailbox's password, for a service with --auth basic"},
+                {"ClientAccessServer", ParamType::String, false, -1, "whose SCP URL to start from (default: the first that has one)"},
+                {"CaFile", ParamType::String, false, -1, "trust these CAs (PEM) instead of the system's"},
+                {"Resolve", ParamType::List, false, -1, "HOST:PORT:ADDR, as curl --resolve has it (labs)"},
+                {"HttpsPort", ParamType::Int, false, -1, "connect here for port 443 (labs)"},
+                {"HttpPort", ParamType::Int, false, -1, "connect here for port 80 (labs)"},
+                {"TrustAnySSLCertificate", ParamType::Switch, false, -1,
+                 "accepted for compatibility; autodisc reports an untrusted certificate as a failure"},
+                dcParam()};
+    c.run = [](Env& env, const Cmdlet&, const Bound& b, const std::vector<PipeObject>&, std::vector<PipeObject>& out) -> Result<void> {
+      auto ids = resolveIdentity<Recipient>(env.org, str(b, "Identity"), nullptr, "mailbox");
+      if (!ids) return fail("-Identity: " + ids.error().message);
+      const Recipient* r = env.org.recipient(ids->front());
+      if (r->type != RecipientType::Mailbox) return fail("-Identity " + q(str(b, "Identity")) + " is not a mailbox");
+      client::TestOptions o;
+      o.email = std::string(r->primarySmtpAddress());
+      if (b.has("Password")) {
+        o.http.user = o.email;
+        o.http.password = str(b, "Password");
+      }
+      o.http.caFile = str(b, "CaFile");
+      if (b.has("Resolve")) {
+        auto l = asList(*b.get("Resolve"));
+        if (!l) return fail("-Resolve: " + l.error().message);
+        o.http.resolve = *l;
+      }
+      for (auto [param, port] : {std::pair{"HttpsPort", &o.http.httpsPort}, std::pair{"HttpPort", &o.http.httpPort}})
+        if (b.has(param)) {
+          auto n = asInt(*b.get(param));
+          if (!n || *n < 1 || *n > 65535) return fail(std::string("-") + param + ": a port from 1 to 65535 is expected");
+          *port = static_cast<int>(*n);
+        }
+      // As a domain-joined Outlook: the SCP's URL first.
+      const ExchangeServer* cas = nullptr;
+      if (b.has("ClientAccessServer")) {
+        cas = env.org.serverByName(str(b, "ClientAccessServer"));
+        if (!cas || !cas->isClientAccess())
+          return fail("-ClientAccessServer " + q(str(b, "ClientAccessServer")) + " is not a Client Access Server");
+      } else {
+        for (auto& [id, s] : env.org.all<ExchangeServer>())
+          if (s.isClientAccess() && !s.autoDiscoverServiceInternalUri.empty()) {
+            cas = &s;
+            break;
+          }
+      }
+      if (cas) o.lastKnownGood = cas->autoDiscoverServiceInternalUri;
+      auto d = client::discover(o);
+      auto ms = [](double seconds) { return std::to_string(static_cast<long>(seconds * 1000 + 0.5)); };
+      std::string source = cas ? cas->fqdn : std::string("autodisc shell");
+      out.push_back({Record{{"Source", source},
+                            {"ServiceEndpoint", d.found ? discovery::hostOf(d.url) : std::string()},
+                            {"Scenario", "AutoDiscoverOutlookProvider"},
+                            {"Result", d.found ? "Success" : "Failure"},
+                            {"Latency(MS)", ms(d.seconds)},
+                            {"Details", d.found ? d.url : d.reason}},
+                     ""});
+      static const std::pair<std::string_view, std::string_view> kScenarios[] = {
+          {"EwsUrl", "ExchangeWebServices"}, {"ASUrl", "AvailabilityService"}, {"OABUrl", "OfflineAddressBook"},
+          {"OOFUrl", "OutOfOffice"},         {"UMUrl", "UnifiedMessaging"},    {"EcpUrl", "ExchangeControlPanel"},
+          {"OWAUrl", "OutlookWebApp"},       {"Url", "ActiveSync"}};
+      for (auto& chk : d.checks) {
+        std::string setting = chk.what.substr(chk.what.find(' ') + 1), scenario = setting;
+        for (auto& [suffix, name] : kScenarios)
+          if (setting.ends_with(suffix)) {
+            scenario = name;
+            break;
+          }
+        auto& res = chk.result;
+        bool answered = res.error.empty() && res.status != 0 && res.status != 404 && res.status < 500;
+        std::string details = !res.error.empty() ? res.error
+                              : res.status == 404 ? "HTTP 404: no such service at " + chk.url
+                                                  : "HTTP " + std::to_string(res.status) + " from " + chk.url;
+        out.push_back({Record{{"Source", source},
+                              {"ServiceEndpoint", discovery::hostOf(chk.url)},
+                              {"Scenario", scenario + " (" + chk.what.substr(0, chk.what.find(' ')) + ")"},
+                              {"Result", answered ? "Success" : "Failure"},
+                              {"Latency(MS)", ms(res.seconds)},
+                              {"Details", details}},
+                       ""});
+      }
+      for (auto& w : d.warnings) env.err << "WARNING: " << w << "\n";
+      return {};
+    };
+    add(c, "Test-OutlookWebServices -Identity alice@contoso.com -Password 'Secret-1' | Format-List");
   }
   {
     Cmdlet c;

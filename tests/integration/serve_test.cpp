@@ -178,6 +178,35 @@ TEST_F(Serve, AnswersOutlookOverTls) {
   EXPECT_EQ(pox(poxBody("alice@contoso.com"), "/AUTODISCOVER/AUTODISCOVER.XML").body, r.body);
 }
 
+// Test-OutlookWebServices: discovery from the shell as Outlook inside does it (the SCP's URL first),
+// against the running service, and a row for each URL of the answer with what asking it gave.
+TEST_F(Serve, TestOutlookWebServicesReportsEveryUrlOfTheAnswer) {
+  std::string resolve;
+  for (auto host : {"ex1.int.contoso.com", "autodiscover.contoso.com", "mail.contoso.com", "contoso.com"})
+    resolve += std::string(resolve.empty() ? "" : ",") + host + ":443:127.0.0.1";
+  auto r = runProcess({env("AUTODISC_BIN"), "shell", "--store", store_, "-c",
+                       "Test-OutlookWebServices -Identity alice -CaFile " + dir_.path() + "/ca.pem -Resolve " + resolve +
+                           " -HttpsPort " + httpsPort_ + " -HttpPort " + httpPort_ + " | Format-List"});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  // The SCP's URL is on the internal name, which the certificate does not cover; autodiscover.<domain> answers.
+  EXPECT_NE(r.out.find("ServiceEndpoint : autodiscover.contoso.com\nScenario        : AutoDiscoverOutlookProvider\n"
+                       "Result          : Success"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Source          : ex1.int.contoso.com"), std::string::npos);
+  // Inside URLs fail on the certificate; the external EWS URL reaches a server (this one), which has no EWS.
+  EXPECT_NE(r.out.find("ServiceEndpoint : ex1.int.contoso.com\nScenario        : AvailabilityService (EXCH)\n"
+                       "Result          : Failure\n"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("does not cover ex1.int.contoso.com"), std::string::npos);
+  EXPECT_NE(r.out.find("ServiceEndpoint : mail.contoso.com\nScenario        : AvailabilityService (EXPR)\n"
+                       "Result          : Failure\n"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("HTTP 404: no such service at https://mail.contoso.com/EWS/Exchange.asmx"), std::string::npos);
+  auto notAMailbox = runProcess({env("AUTODISC_BIN"), "shell", "--store", store_, "-c", "Test-OutlookWebServices -Identity bob"});
+  EXPECT_NE(notAMailbox.exitCode, 0);
+  EXPECT_NE(notAMailbox.err.find("is not a mailbox"), std::string::npos) << notAMailbox.err;
+}
+
 TEST_F(Serve, RedirectsErrorsAndMobileSync) {
   EXPECT_NE(pox(poxBody("bob@contoso.com")).body.find("<RedirectAddr>bob@fabrikam.com</RedirectAddr>"), std::string::npos);
   auto unknown = pox(poxBody("nobody@contoso.com"));
