@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <iterator>
 #include <sstream>
 #include <thread>
@@ -80,44 +81,21 @@ TEST(DoctorCommand, ReportsTheArticlesFindingsAndItsFixScriptFixesThem) {
   auto article = runProcess({env("AUTODISC_BIN"), "shell", "--store", store,
                              env("AUTODISC_SOURCE_DIR") + "/examples/article-configuration.ps1"});
   ASSERT_EQ(article.exitCode, 0) << article.err;
-  int views = 0;
-  auto view = [&](std::vector<std::string> records) {
-    int port = 20000 + static_cast<int>((getpid() * 7 + ++views * 131) % 9000);
-    std::vector<std::string> args = {"/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
-                                     "--conf-file=/dev/null", "--listen-address=127.0.0.1", "--bind-interfaces",
-                                     "--port=" + std::to_string(port), "--pid-file="};
-    args.insert(args.end(), records.begin(), records.end());
-    pid_t pid = fork();
-    if (pid == 0) {
-      freopen("/dev/null", "w", stdout);
-      freopen("/dev/null", "w", stderr);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    waitForUdpPort(port);  // ready once it holds the port
-    return std::pair{pid, "127.0.0.1:" + std::to_string(port)};
-  };
   // Inside, the array's name but not the published one; outside, the published one.
-  auto [insidePid, inside] = view({"--address=/outlook.e2010.local/10.0.0.20"});
-  auto [outsidePid, outside] = view({"--address=/mail.e2010.com/203.0.113.5", "--address=/autodiscover.e2010.com/203.0.113.5"});
-  auto dns = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--internal-dns", inside, "--external-dns", outside});
+  auto inside = std::make_unique<DnsView>(std::vector<std::string>{"--address=/outlook.e2010.local/10.0.0.20"});
+  DnsView outside({"--address=/mail.e2010.com/203.0.113.5", "--address=/autodiscover.e2010.com/203.0.113.5"});
+  auto dns = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--internal-dns", inside->address(),
+                         "--external-dns", outside.address()});
   EXPECT_EQ(dns.exitCode, 2) << dns.out;
   EXPECT_NE(dns.out.find("[split-dns] mail.e2010.com (InternalUrl and ExternalUrl): inside, mail.e2010.com does not resolve"),
             std::string::npos) << dns.out;
-  kill(insidePid, SIGTERM);
-  waitpid(insidePid, nullptr, 0);
+  inside.reset();
   // Split DNS added inside: clean of DNS findings.
-  auto [fixedPid, fixedInside] = view({"--address=/outlook.e2010.local/10.0.0.20", "--address=/mail.e2010.com/10.0.0.5"});
-  auto clean = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--internal-dns", fixedInside, "--external-dns", outside});
+  DnsView fixedInside({"--address=/outlook.e2010.local/10.0.0.20", "--address=/mail.e2010.com/10.0.0.5"});
+  auto clean = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--internal-dns", fixedInside.address(),
+                           "--external-dns", outside.address()});
   EXPECT_EQ(clean.out.find("split-dns"), std::string::npos) << clean.out;
   EXPECT_EQ(clean.out.find("[cas-array]"), std::string::npos) << clean.out;
-  for (pid_t p : {fixedPid, outsidePid}) {
-    kill(p, SIGTERM);
-    waitpid(p, nullptr, 0);
-  }
 
   auto missing = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--cert", dir.path() + "/nope.pem"});
   EXPECT_EQ(missing.exitCode, 3);

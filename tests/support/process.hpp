@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -124,6 +125,112 @@ inline bool waitForUdpPort(int port, int tries = 100) {
   }
   return false;
 }
+
+// Starts a program in the background, what it prints going to these files; returns its PID.
+inline pid_t startProcess(std::vector<std::string> args, const std::string& outFile, const std::string& errFile) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    freopen(outFile.c_str(), "w", stdout);
+    freopen(errFile.c_str(), "w", stderr);
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// A DNS view for a test: dnsmasq on 127.0.0.1 and a port that was free, answering only from
+// `records` (dnsmasq options such as --address=/host/addr); stopped by its PID at the end of the scope.
+class DnsView {
+ public:
+  explicit DnsView(std::vector<std::string> records) {
+    int probe = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    close(probe);
+    std::vector<std::string> args = {"/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+                                     "--conf-file=/dev/null", "--listen-address=127.0.0.1", "--bind-interfaces",
+                                     "--port=" + std::to_string(port_), "--pid-file="};
+    args.insert(args.end(), records.begin(), records.end());
+    pid_ = startProcess(args, "/dev/null", "/dev/null");
+    waitForUdpPort(port_);  // ready once it holds the port
+  }
+  ~DnsView() { stop(); }
+  DnsView(const DnsView&) = delete;
+  DnsView& operator=(const DnsView&) = delete;
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// `autodisc serve ARGS...` in the background, what it prints in OUT_PREFIX.out and .err, the ports
+// of its listeners read from its "listening NAME ADDR:PORT" lines; killed by its PID at the end of
+// the scope.
+class ServeProcess {
+ public:
+  ServeProcess(const std::string& binary, const std::string& outPrefix, std::vector<std::string> args) : out_(outPrefix) {
+    args.insert(args.begin(), {binary, "serve"});
+    pid_ = startProcess(args, out_ + ".out", out_ + ".err");
+    // Up to 10 s for the first listener; the others are printed right after it.
+    for (int i = 0; i < 200 && ports_.empty(); ++i) {
+      usleep(50000);
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      if (!readPorts().empty()) {
+        usleep(100000);
+        ports_ = readPorts();
+      }
+    }
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+  // The port of the listener ("https", "http", "admin"); empty when it did not start.
+  std::string port(const std::string& listener) const {
+    for (auto& [n, p] : ports_)
+      if (n == listener) return p;
+    return {};
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> readPorts() const {
+    std::vector<std::pair<std::string, std::string>> found;
+    FILE* f = fopen((out_ + ".out").c_str(), "r");
+    if (!f) return found;
+    char name[32], where[128];
+    while (fscanf(f, "listening %31s %127s\n", name, where) == 2) {
+      std::string w = where;
+      found.emplace_back(name, w.substr(w.rfind(':') + 1));
+    }
+    fclose(f);
+    return found;
+  }
+  std::string out_;
+  pid_t pid_ = -1;
+  std::vector<std::pair<std::string, std::string>> ports_;
+};
 
 // A fresh temporary directory, removed with its contents at the end of the scope.
 class TempDir {
