@@ -221,7 +221,11 @@ int main(int argc, char** argv) {
       "signature, expiry and principal name, http and ActiveSync\n"
       "URLs. Each finding comes with its fix. Exit status: 0 clean, 1 warnings, 2 errors, 3 could not check.");
   autodisc::doctor::DoctorOptions doctorOpts;
-  doctorCmd->add_option("--store", storeUri, "the store (as for shell)");
+  auto* doctorStore = doctorCmd->add_option("--store", storeUri, "the store (as for shell)");
+  std::string doctorConfig;
+  doctorCmd->add_option("--config", doctorConfig,
+                        "the service's configuration file: its store (unless --store) and its first certificate "
+                        "(unless --cert or --service)");
   doctorCmd->add_option("--cert", doctorOpts.certFile,
                         "the certificate chain the service presents (PEM); default: the store's certificate enabled "
                         "for IIS");
@@ -318,6 +322,17 @@ int main(int argc, char** argv) {
   }
   if (doctorCmd->parsed()) {
     doctorOpts.storeUri = storeUri;
+    if (!doctorConfig.empty()) {
+      autodisc::server::Options service;
+      service.storeUri = storeUri;
+      if (auto r = autodisc::server::loadConfig(doctorConfig, service); !r) {
+        std::cerr << "autodisc doctor: " << r.error().message << '\n';
+        return autodisc::doctor::kCannotCheck;
+      }
+      if (doctorStore->count() == 0) doctorOpts.storeUri = service.storeUri;
+      if (doctorOpts.certFile.empty() && doctorOpts.service.empty() && !service.certFiles.empty())
+        doctorOpts.certFile = service.certFiles.front();
+    }
     doctorOpts.checkDns = !doctorOpts.internalDns.empty() || !doctorOpts.externalDns.empty();
     if (doctorOpts.checkDns) {
       if (doctorOpts.internalDns.empty()) doctorOpts.internalDns = "system";

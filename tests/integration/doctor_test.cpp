@@ -45,6 +45,14 @@ TEST(DoctorCommand, ReportsTheArticlesFindingsAndItsFixScriptFixesThem) {
                             "https://mail.e2010.com/owa"),
             std::string::npos) << before.out;
 
+  // The service's configuration file names the store and the certificate.
+  std::string config = dir.path() + "/autodisc.toml";
+  std::ofstream(config) << "store = \"" << store << "\"\ncert = \"" << cert << "\"\nkey = \"" << dir.path()
+                        << "/server.key\"\nhttps = [\"127.0.0.1:0\"]\n";
+  auto fromConfig = runProcess({env("AUTODISC_BIN"), "doctor", "--config", config});
+  EXPECT_EQ(fromConfig.exitCode, 2) << fromConfig.err;
+  EXPECT_EQ(fromConfig.out, "Certificate: " + cert + before.out.substr(before.out.find('\n')));
+
   // The topology, drawn by Graphviz with the findings marked.
   std::string svg = dir.path() + "/topology.svg";
   auto graph = runProcess({env("AUTODISC_BIN"), "doctor", "--store", store, "--cert", cert, "--graph", svg});

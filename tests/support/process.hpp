@@ -146,21 +146,27 @@ inline pid_t startProcess(std::vector<std::string> args, const std::string& outF
 class DnsView {
  public:
   explicit DnsView(std::vector<std::string> records) {
-    int probe = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    close(probe);
-    std::vector<std::string> args = {"/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
-                                     "--conf-file=/dev/null", "--listen-address=127.0.0.1", "--bind-interfaces",
-                                     "--port=" + std::to_string(port_), "--pid-file="};
-    args.insert(args.end(), records.begin(), records.end());
-    pid_ = startProcess(args, "/dev/null", "/dev/null");
-    waitForUdpPort(port_);  // ready once it holds the port
+    // A port below the ephemeral range (where other tests' connections come from), free for UDP and
+    // TCP (dnsmasq takes both); if dnsmasq still cannot have it, another.
+    static int started = 0;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      port_ = 20000 + static_cast<int>((getpid() * 7 + ++started * 131 + attempt * 977) % 12000);
+      if (!portFree(SOCK_DGRAM) || !portFree(SOCK_STREAM)) continue;
+      std::vector<std::string> args = {"/usr/sbin/dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+                                       "--conf-file=/dev/null", "--listen-address=127.0.0.1", "--bind-interfaces",
+                                       "--port=" + std::to_string(port_), "--pid-file="};
+      args.insert(args.end(), records.begin(), records.end());
+      pid_ = startProcess(args, "/dev/null", "/dev/null");
+      for (int i = 0; i < 100; ++i) {
+        if (waitpid(pid_, nullptr, WNOHANG) == pid_) {  // it could not listen there
+          pid_ = -1;
+          break;
+        }
+        if (!portFree(SOCK_DGRAM)) return;  // ready once it holds the port
+        usleep(20000);
+      }
+      stop();
+    }
   }
   ~DnsView() { stop(); }
   DnsView(const DnsView&) = delete;
@@ -174,6 +180,16 @@ class DnsView {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
 
  private:
+  bool portFree(int type) const {
+    int probe = socket(AF_INET, type, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port_));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(probe);
+    return ok;
+  }
   pid_t pid_ = -1;
   int port_ = 0;
 };
