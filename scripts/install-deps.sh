@@ -11,7 +11,7 @@ PACKAGES=(
   libcurl4-openssl-dev libc-ares-dev dnsmasq-base
   slapd ldap-utils libldap-dev
   samba-ad-dc samba-ad-provision ldb-tools
-  graphviz
+  graphviz haproxy wrk
 )
 
 missing=()

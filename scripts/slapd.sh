@@ -10,7 +10,10 @@
 # Everything it writes is under DIR: its cn=config, its database, its PID. It listens on
 # ldap://127.0.0.1:PORT only. The administrator is cn=admin,BASE-DN (default password "secret");
 # BASE-DN defaults to DC=e2010,DC=test. With SLAPD_TLS_CERT and SLAPD_TLS_KEY (PEM files) in the
-# environment it also offers StartTLS on that port and LDAPS on PORT+1. Then, for example:
+# environment it also offers StartTLS on that port and LDAPS on PORT+1. With SLAPD_SERVER_ID (1, 2, ...)
+# and SLAPD_PEERS (the other providers' ldap:// URLs, space-separated) it is one provider of a
+# multi-provider set that replicate each other (syncprov, refreshAndPersist); only the provider with
+# SLAPD_SERVER_ID 1 gets the base entry, the others receive it by replication. Then, for example:
 #   AUTODISC_LDAP_BIND_DN=cn=admin,DC=e2010,DC=test AUTODISC_LDAP_PASSWORD=secret \
 #     autodisc shell --store ldap://127.0.0.1:PORT/DC=e2010,DC=test
 set -euo pipefail
@@ -68,12 +71,24 @@ if [ -n "${SLAPD_TLS_CERT:-}" ] && [ -n "${SLAPD_TLS_KEY:-}" ]; then
   tls="olcTLSCertificateFile: $SLAPD_TLS_CERT
 olcTLSCertificateKeyFile: $SLAPD_TLS_KEY"
 fi
+serverid=""
+replication=""
+if [ -n "${SLAPD_SERVER_ID:-}" ]; then
+  serverid="olcServerID: $SLAPD_SERVER_ID"
+  rid=0
+  for peer in ${SLAPD_PEERS:-}; do
+    rid=$((rid + 1))
+    replication="${replication}olcSyncrepl: {$((rid - 1))}rid=$(printf %03d "$rid") provider=$peer bindmethod=simple binddn=\"cn=admin,$base\" credentials=$password searchbase=\"$base\" type=refreshAndPersist retry=\"1 +\" timeout=1 network-timeout=1 keepalive=30:3:1
+"
+  done
+  replication="${replication}olcMultiProvider: TRUE"
+fi
 cat > "$dir/config.ldif" <<EOF
 dn: cn=config
 objectClass: olcGlobal
 cn: config
 olcPidFile: $dir/slapd.pid
-$tls
+$(printf '%s\n%s' "$serverid" "$tls" | sed '/^$/d')
 
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
@@ -116,6 +131,7 @@ olcDbIndex: keywords eq
 olcDbIndex: proxyAddresses eq
 olcAccess: {0}to * by users read by anonymous auth
 olcLimits: {0}users size=unlimited time=unlimited
+$replication
 
 dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
@@ -128,6 +144,10 @@ rm -rf "$dir/slapd.d"/* "$dir/db"/*
 slapadd -q -n0 -F "$dir/slapd.d" -l "$dir/config.ldif"
 # The base entry, as a domain controller's naming context would be; autodisc makes the rest.
 printf 'dn: %s\nobjectClass: domain\ndc: %s\n' "$base" "${first_dc:-example}" > "$dir/base.ldif"
-slapadd -q -n1 -F "$dir/slapd.d" -l "$dir/base.ldif"
+if [ -z "${SLAPD_SERVER_ID:-}" ]; then
+  slapadd -q -n1 -F "$dir/slapd.d" -l "$dir/base.ldif"
+elif [ "$SLAPD_SERVER_ID" = 1 ]; then
+  slapadd -q -n1 -F "$dir/slapd.d" -S 1 -w -l "$dir/base.ldif"  # the others get it by replication
+fi
 
 launch

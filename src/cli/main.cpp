@@ -126,6 +126,10 @@ int main(int argc, char** argv) {
                          "(ldap://HOST[:PORT]/BASE-DN, bind from AUTODISC_LDAP_BIND_DN/_PASSWORD) at start and\n"
                          "after every change, so that domain-joined Outlook finds this service"),
        [&](auto& o) { o.scpDirectory = flags.scpDirectory; });
+  flag(serve->add_option("--drain-seconds", flags.drainSeconds,
+                         "after SIGTERM: not ready at once, but go on answering this long (a load balancer\n"
+                         "takes the node out meanwhile), then stop accepting and exit (default 0)"),
+       [&](auto& o) { o.drainSeconds = flags.drainSeconds; });
   flag(serve->add_option("--snapshot-file", flags.snapshotFile,
                          "keep a local copy of the last snapshot in this SQLite file; when the store cannot be\n"
                          "reached at start, answer from it (not ready) until the store can be"),

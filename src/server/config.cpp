@@ -79,6 +79,7 @@ Result<void> loadConfig(const std::string& file, Options& o) {
       {"io_timeout_seconds", integer(next.ioTimeoutSeconds, 1, 3600)},
       {"max_connections", integer(next.maxConnections, 1, 1000000)},
       {"poll_milliseconds", integer(next.pollMilliseconds, 10, 60000)},
+      {"drain_seconds", integer(next.drainSeconds, 0, 300)},
       {"max_failures", integer(next.maxFailures, 1, 1000)},
       {"failure_window_seconds", integer(next.failureWindowSeconds, 1, 86400)},
   };

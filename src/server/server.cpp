@@ -1317,17 +1317,25 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
   auto stopAll = [&] {
     for (auto& w : workers) w->ioc.stop();
   };
-  signals.async_wait([&](boost::system::error_code ec, int) {
-    if (ec) return;
+  auto stopAccepting = [&] {
     // Stop accepting, let what is in flight finish, then stop.
-    svc.draining = true;
-    hangups.cancel();
     for (auto& a : acceptors) {
       boost::system::error_code ignored;
       a->close(ignored);
     }
     drainTimer.expires_after(std::chrono::milliseconds(500));
     drainTimer.async_wait([&](boost::system::error_code) { stopAll(); });
+  };
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
+    svc.draining = true;  // /readyz 503; keep-alive connections close after their next answer
+    hangups.cancel();
+    if (o.drainSeconds <= 0) return stopAccepting();
+    std::cerr << "I-DRAINING not ready; answering for " << o.drainSeconds << " s more, then stopping" << std::endl;
+    drainTimer.expires_after(std::chrono::seconds(o.drainSeconds));
+    drainTimer.async_wait([&](boost::system::error_code e) {
+      if (!e) stopAccepting();
+    });
   });
 
   // Each worker's sweeper: closes connections past their deadline, and lets go of an old snapshot

@@ -27,6 +27,9 @@ struct Options {
   int ioTimeoutSeconds = 30;
   int maxConnections = 10000;      // connections past this are closed at once
   int pollMilliseconds = 250;      // how often the store's version is checked
+  // After SIGTERM: not ready at once (/readyz 503), but still accepting and answering for this long,
+  // so that a load balancer's health check takes the node out before it stops accepting.
+  int drainSeconds = 0;
   // "anonymous": answer without credentials (anyone can learn which addresses exist and their
   // settings). "basic": as Exchange, a 401 challenge; a mailbox's password; a user is answered only
   // about its own addresses (others get the same "can't be found" as unknown addresses).

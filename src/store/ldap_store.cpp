@@ -257,7 +257,31 @@ Result<LdapStore::Published> LdapStore::publishScps(const Organization& org) {
   return out;
 }
 
+static Result<ParsedUrl> parseOneUrl(std::string_view uri);
+
+// One URL, or several separated by spaces (replicas of one directory, tried in order on every
+// connection, as libldap does with such a list): the same base DN and TLS choice for all.
 static Result<ParsedUrl> parseStoreUrl(std::string_view uri) {
+  std::vector<std::string> urls;
+  for (auto part : text::split(uri, ' '))
+    if (!text::trim(part).empty()) urls.emplace_back(text::trim(part));
+  if (urls.size() <= 1) return parseOneUrl(uri);
+  ParsedUrl all;
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    auto p = parseOneUrl(urls[i]);
+    if (!p) return p;
+    if (i == 0) {
+      all = *p;
+      continue;
+    }
+    if (ldap::normalizeDn(p->base) != ldap::normalizeDn(all.base) || p->startTls != all.startTls)
+      return fail("store " + std::string(uri) + ": every URL must name the same base DN (and all or none StartTLS)");
+    all.server += " " + p->server;
+  }
+  return all;
+}
+
+static Result<ParsedUrl> parseOneUrl(std::string_view uri) {
   LDAPURLDesc* url = nullptr;
   std::string u(uri);
   if (ldap_url_parse(u.c_str(), &url) != LDAP_URL_SUCCESS || !url)
