@@ -282,6 +282,15 @@ TEST_F(Directory, StartTlsLdapsAndAPasswordFile) {
   slapd({"stop", dir_.path() + "/ldaptls"});
 }
 
+// Several URLs (replicas): the first that answers is used, on every connection.
+TEST_F(Directory, AStoreOfSeveralUrlsUsesTheFirstThatAnswers) {
+  ASSERT_EQ(shell(store_, organisation()).exitCode, 0);
+  std::string replicas = "ldap://127.0.0.1:1/" + std::string(kBase) + " " + store_;
+  auto r = shell(replicas, "Get-Mailbox | Measure-Object\n");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("Count    : 2"), std::string::npos) << r.out;
+}
+
 // `autodisc store copy` moves an organisation from SQLite into the directory and back, whole; it
 // refuses a store that already holds one.
 TEST_F(Directory, StoreCopyMovesAnOrganisationBothWays) {

@@ -452,6 +452,38 @@ TEST_F(Serve, SigtermStopsAcceptingAndExitsZero) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// --drain-seconds: after SIGTERM the node says it is not ready at once (a load balancer's check takes
+// it out) but goes on answering for that long, then exits 0.
+class ServeDraining : public Serve {
+ protected:
+  std::vector<std::string> extraArgs() const override { return {"--drain-seconds", "2"}; }
+  int readyz() {
+    return std::stoi(runProcess({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                 "http://127.0.0.1:" + adminPort_ + "/readyz"})
+                         .out);
+  }
+};
+
+TEST_F(ServeDraining, NotReadyAtOnceAnsweringMeanwhileThenExitsZero) {
+  EXPECT_EQ(readyz(), 200);
+  auto sent = std::chrono::steady_clock::now();
+  kill(pid_, SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(readyz(), 503);
+  EXPECT_EQ(pox(poxBody("alice@contoso.com")).status, 200) << "a new connection is still answered while draining";
+  int status = 0;
+  for (int i = 0; i < 100 && pid_ > 0; ++i) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
+    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(pid_, -1) << "the server did not stop within 5 s";
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::seconds(2));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::ifstream err(dir_.path() + "/serve.err");
+  std::string log((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("I-DRAINING not ready; answering for 2 s more, then stopping"), std::string::npos) << log;
+}
+
 class ServeBasic : public Serve {
  protected:
   std::string authMode() const override { return "basic"; }
