@@ -29,7 +29,7 @@ bool FlatIndex::insert(Entry e) {
   std::size_t mask = slots_.size() - 1;
   for (std::size_t i = h & mask;; i = (i + 1) & mask) {
     if (slots_[i] == 0) {
-      slots_[i] = e | tag;
+      slots_.mut(i) = e | tag;
       ++size_;
       return true;
     }
@@ -52,11 +52,11 @@ void FlatIndex::erase(Entry e) {
     std::size_t home = text::ihash(keyOf_(slots_[j] & kEntryMask)) & mask;
     bool movable = (hole <= j) ? (home <= hole || home > j) : (home <= hole && home > j);
     if (movable) {
-      slots_[hole] = slots_[j];
+      slots_.mut(hole) = slots_[j];
       hole = j;
     }
   }
-  slots_[hole] = 0;
+  slots_.mut(hole) = 0;
   --size_;
 }
 
@@ -69,15 +69,16 @@ void FlatIndex::reserve(std::size_t n) {
 void FlatIndex::grow(std::size_t minSlots) {
   std::size_t n = 16;
   while (n < minSlots) n *= 2;
-  std::vector<Entry> old = std::move(slots_);
+  CowVector<Entry> old = std::move(slots_);
+  slots_ = CowVector<Entry>();
   slots_.assign(n, 0);
   std::size_t mask = n - 1;
-  for (Entry s : old) {
-    if (s == 0) continue;
+  old.forEach([&](Entry s) {
+    if (s == 0) return;
     std::size_t i = text::ihash(keyOf_(s & kEntryMask)) & mask;
     while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = s;
-  }
+    slots_.mut(i) = s;
+  });
 }
 
 }  // namespace autodisc::model

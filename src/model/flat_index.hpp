@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/cow_vector.hpp"
 #include "model/text.hpp"
 
 namespace autodisc::model {
@@ -31,7 +32,7 @@ class FlatIndex {
 
  private:
   void grow(std::size_t minSlots);
-  std::vector<Entry> slots_;
+  CowVector<Entry> slots_;  // shared with copies until written
   std::size_t size_ = 0;
   KeyOf keyOf_;
 };

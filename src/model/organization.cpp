@@ -211,7 +211,7 @@ void Organization::unindexRecipient(const Recipient& r) {
 void Organization::putRecipient(Recipient r) {
   Id id = r.id;
   if (recipients_.size() < id) recipients_.resize(id);
-  Recipient& slot = recipients_[id - 1];
+  Recipient& slot = recipients_.mut(id - 1);
   std::optional<AnyObject> before;
   if (slot.type != RecipientType::None) {
     if (recording_) before = AnyObject{slot};
@@ -228,7 +228,7 @@ void Organization::putRecipient(Recipient r) {
 
 void Organization::eraseRecipient(Id id) {
   if (id == 0 || id > recipients_.size() || recipients_[id - 1].type == RecipientType::None) return;
-  Recipient& slot = recipients_[id - 1];
+  Recipient& slot = recipients_.mut(id - 1);
   unindexRecipient(slot);
   record(Kind::Recipient, id, recording_ ? std::optional<AnyObject>(AnyObject{slot}) : std::nullopt);
   slot = Recipient{};
@@ -356,7 +356,7 @@ void Organization::reserveRecipients(std::size_t n) {
 
 std::size_t Organization::approximateMemoryBytes() const {
   std::size_t total = recipients_.capacity() * sizeof(Recipient);
-  for (const auto& r : recipients_) total += r.blobSize();
+  recipients_.forEach([&](const Recipient& r) { total += r.blobSize(); });
   total += byAddress_.memoryBytes() + byName_.memoryBytes() + byAlias_.memoryBytes() + byLegacyDn_.memoryBytes();
   return total;
 }

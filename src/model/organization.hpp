@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/cow_vector.hpp"
 #include "model/flat_index.hpp"
 #include "model/types.hpp"
 
@@ -59,8 +60,9 @@ class Organization {
   const Recipient* recipient(Id id) const;
   std::size_t recipientCount() const { return recipientCount_; }
   template <class F> void forEachRecipient(F&& f) const {
-    for (const auto& r : recipients_)
+    recipients_.forEach([&](const Recipient& r) {
       if (r.type != RecipientType::None) f(r);
+    });
   }
   const Recipient* recipientByAddress(std::string_view smtp) const;  // any smtp proxy, any case
   const Recipient* recipientByName(std::string_view name) const;
@@ -108,7 +110,7 @@ class Organization {
              std::map<Id, ClientAccessArray>, std::map<Id, MailboxDatabase>, std::map<Id, OutlookProvider>,
              std::map<Id, ExchangeCertificate>>
       maps_;
-  std::vector<Recipient> recipients_;  // slot id-1
+  CowVector<Recipient> recipients_;  // slot id-1; shared with copies until written
   std::size_t recipientCount_ = 0;
   FlatIndex byAddress_, byName_, byAlias_, byLegacyDn_;
   std::map<std::string, Id, text::ILess> domainIndex_;
