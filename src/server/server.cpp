@@ -219,6 +219,8 @@ struct Metrics {
   std::atomic<bool> storeUp{true};
   std::atomic<std::uint64_t> storeErrors{0};
   std::atomic<std::int64_t> snapshotLoadedAt{0};
+  // New snapshots: read whole from the store, or made from the previous one and the store's changes.
+  std::atomic<std::uint64_t> snapshotLoads{0}, snapshotChangeSets{0};
 };
 
 class Service {
@@ -597,6 +599,10 @@ class Service {
       m += "# TYPE autodisc_snapshot_version gauge\n";
       line("autodisc_snapshot_version", metrics_.snapshotVersion);
       line("autodisc_snapshot_loaded_timestamp_seconds", static_cast<std::uint64_t>(metrics_.snapshotLoadedAt.load()));
+      m += "# TYPE autodisc_snapshot_loads_total counter\n";
+      line("autodisc_snapshot_loads_total", metrics_.snapshotLoads);
+      m += "# TYPE autodisc_snapshot_change_sets_total counter\n";
+      line("autodisc_snapshot_change_sets_total", metrics_.snapshotChangeSets);
       m += "# TYPE autodisc_store_up gauge\n";
       line("autodisc_store_up", metrics_.storeUp ? 1 : 0);
       m += "# TYPE autodisc_store_errors_total counter\n";
@@ -1060,6 +1066,7 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
     return 1;
   }
   svc.publish(*first);
+  svc.metrics().snapshotLoads++;
   if (primary) primary->poll();
   else svc.metrics().storeUp = false;
   // The local copy, written off the request path after changes (at most every 5 seconds).
@@ -1228,8 +1235,15 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
       Result<bool> moved = primary ? primary->poll() : Result<bool>(fail(std::string("the store cannot be opened")));
       bool wasUp = stats.storeUp;
       if (moved && *moved) {
-        if (auto s = primary->load()) {
+        // The store's changes applied to the snapshot (in proportion to the change), else it all again.
+        auto current = svc.snapshot();
+        auto changes = current ? primary->changesSince(stats.snapshotVersion) : Result<std::optional<store::ChangeSet>>();
+        if (changes && *changes) {
+          svc.publish(model::Snapshot{store::applyChanges(*current, **changes), (*changes)->version});
+          stats.snapshotChangeSets++;
+        } else if (auto s = primary->load()) {
           svc.publish(*s);
+          stats.snapshotLoads++;
         } else {
           moved = std::unexpected(s.error());
         }
@@ -1244,7 +1258,10 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
       } else {
         if (!wasUp) {
           // Back: whatever changed meanwhile is read now, whatever the version says.
-          if (auto s = primary->load()) svc.publish(*s);
+          if (auto s = primary->load()) {
+            svc.publish(*s);
+            stats.snapshotLoads++;
+          }
           std::cerr << "I-STORE-BACK the store answers again (version " << stats.snapshotVersion << ")" << std::endl;
         }
         stats.storeUp = true;

@@ -76,8 +76,18 @@ CREATE TABLE exchange_certificate(
   services TEXT NOT NULL, self_signed INTEGER NOT NULL, certificate_pem TEXT NOT NULL, request_pem TEXT NOT NULL,
   private_key_pem TEXT NOT NULL);
 )sql",
+    // 5: which objects each version changed, so that a service applies a change without reading the
+    // whole store; versions after log_from are in it (a change of more than kLoggedAtMost objects
+    // is logged as '*': read everything).
+    R"sql(
+CREATE TABLE change_log(version INTEGER NOT NULL, kind TEXT NOT NULL, id INTEGER NOT NULL);
+CREATE INDEX change_log_by_version ON change_log(version);
+INSERT INTO meta(key, value) SELECT 'log_from', value FROM meta WHERE key='version';
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+constexpr std::size_t kLoggedAtMost = 10000;  // a larger change is logged as "read everything"
+constexpr std::int64_t kLogVersions = 1000;   // versions the change log keeps
 static_assert(kMigrationCount == SqliteStore::kSchemaVersion);
 
 // A prepared statement, finalized on scope exit.
@@ -384,34 +394,35 @@ Result<std::uint64_t> SqliteStore::version() {
   return v;
 }
 
-Result<Store::Loaded> SqliteStore::read() {
-  if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
-    return std::unexpected(sqlError("loading"));
-  struct EndRead {
-    sqlite3* db;
-    ~EndRead() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
-  } endRead{db_};
+namespace {
 
-  auto org = std::make_shared<Organization>();
-  auto v = version();
-  if (!v) return std::unexpected(v.error());
-  auto fail_ = [&] { return std::unexpected(sqlError("loading")); };
-
-  {
-    Stmt st(db_, "SELECT name, mapi_http_enabled, guid, oab_guid FROM organization_config WHERE id=1");
-    if (!st.ok()) return fail_();
+// Every object of the store, or (with `filter`) those of the ids it lists for each kind, handed to
+// put() as it is read. reserve() hears the number of recipients before they come (a whole read).
+using Filter = std::map<Kind, std::vector<Id>>;
+template <class Put, class Reserve, class OnError>
+Result<void> readObjects(sqlite3* db, const Filter* filter, Put&& put, Reserve&& reserve, OnError&& onError) {
+  auto wanted = [&](Kind k) { return !filter || filter->count(k); };
+  auto where = [&](Kind k) {
+    if (!filter) return std::string();
+    std::string ids;
+    for (Id id : filter->at(k)) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+    return " WHERE id IN (" + ids + ")";
+  };
+  if (wanted(Kind::OrganizationConfig)) {
+    Stmt st(db, "SELECT name, mapi_http_enabled, guid, oab_guid FROM organization_config WHERE id=1");
+    if (!st.ok()) return std::unexpected(onError());
     if (st.step() == SQLITE_ROW) {
       OrganizationConfig c;
       c.name = st.s(0);
       c.mapiHttpEnabled = st.i(1) != 0;
       c.guid = guidFrom(st.s(2));
       c.offlineAddressBookGuid = guidFrom(st.s(3));
-      org->put(c);
+      put(c);
     }
   }
-  {
-    Stmt st(db_, "SELECT id, name, domain_name, domain_type, is_default, autodiscover_redirect_url FROM accepted_domain");
-    if (!st.ok()) return fail_();
+  if (wanted(Kind::AcceptedDomain)) {
+    Stmt st(db, (std::string("SELECT id, name, domain_name, domain_type, is_default, autodiscover_redirect_url FROM accepted_domain") + where(Kind::AcceptedDomain)).c_str());
+    if (!st.ok()) return std::unexpected(onError());
     while (st.step() == SQLITE_ROW) {
       AcceptedDomain d;
       d.id = static_cast<Id>(st.i(0));
@@ -421,30 +432,29 @@ Result<Store::Loaded> SqliteStore::read() {
         if (domainTypeName(static_cast<DomainType>(t)) == st.s(3)) d.domainType = static_cast<DomainType>(t);
       d.isDefault = st.i(4) != 0;
       d.autodiscoverRedirectUrl = st.s(5);
-      org->put(d);
+      put(d);
     }
   }
-  {
-    Stmt st(db_, "SELECT id, name FROM ad_site");
-    if (!st.ok()) return fail_();
-    while (st.step() == SQLITE_ROW) org->put(AdSite{static_cast<Id>(st.i(0)), std::string(st.s(1))});
+  if (wanted(Kind::AdSite)) {
+    Stmt st(db, (std::string("SELECT id, name FROM ad_site") + where(Kind::AdSite)).c_str());
+    if (!st.ok()) return std::unexpected(onError());
+    while (st.step() == SQLITE_ROW) put(AdSite{static_cast<Id>(st.i(0)), std::string(st.s(1))});
   }
-  {
-    Stmt st(db_, "SELECT id, name, site FROM ad_subnet");
-    if (!st.ok()) return fail_();
+  if (wanted(Kind::AdSubnet)) {
+    Stmt st(db, (std::string("SELECT id, name, site FROM ad_subnet") + where(Kind::AdSubnet)).c_str());
+    if (!st.ok()) return std::unexpected(onError());
     while (st.step() == SQLITE_ROW) {
       AdSubnet s;
       s.id = static_cast<Id>(st.i(0));
       if (auto c = parseCidr(st.s(1))) s.range = *c;
       s.site = static_cast<Id>(st.i(2));
-      org->put(s);
+      put(s);
     }
   }
-  {
-    Stmt st(db_,
-            "SELECT id, name, fqdn, site, server_role, admin_display_version, autodiscover_service_internal_uri, "
-            "autodiscover_site_scope FROM exchange_server");
-    if (!st.ok()) return fail_();
+  if (wanted(Kind::ExchangeServer)) {
+    Stmt st(db, (std::string("SELECT id, name, fqdn, site, server_role, admin_display_version, autodiscover_service_internal_uri, "
+            "autodiscover_site_scope FROM exchange_server") + where(Kind::ExchangeServer)).c_str());
+    if (!st.ok()) return std::unexpected(onError());
     while (st.step() == SQLITE_ROW) {
       ExchangeServer s;
       s.id = static_cast<Id>(st.i(0));
@@ -455,14 +465,13 @@ Result<Store::Loaded> SqliteStore::read() {
       if (auto ver = parseServerVersion(st.s(5))) s.version = *ver;
       s.autoDiscoverServiceInternalUri = st.s(6);
       s.autoDiscoverSiteScope = splitLines(st.s(7));
-      org->put(s);
+      put(s);
     }
   }
-  {
-    Stmt st(db_,
-            "SELECT id, type, server, name, website, internal_url, external_url, internal_authentication_methods, "
-            "external_authentication_methods FROM virtual_directory");
-    if (!st.ok()) return fail_();
+  if (wanted(Kind::VirtualDirectory)) {
+    Stmt st(db, (std::string("SELECT id, type, server, name, website, internal_url, external_url, internal_authentication_methods, "
+            "external_authentication_methods FROM virtual_directory") + where(Kind::VirtualDirectory)).c_str());
+    if (!st.ok()) return std::unexpected(onError());
     while (st.step() == SQLITE_ROW) {
       VirtualDirectory d;
       d.id = static_cast<Id>(st.i(0));
@@ -474,15 +483,14 @@ Result<Store::Loaded> SqliteStore::read() {
       d.externalUrl = st.s(6);
       d.internalAuthenticationMethods = authFrom(st.s(7));
       d.externalAuthenticationMethods = authFrom(st.s(8));
-      org->put(d);
+      put(d);
     }
   }
-  {
-    Stmt st(db_,
-            "SELECT id, server, internal_hostname, external_hostname, internal_clients_require_ssl, "
+  if (wanted(Kind::OutlookAnywhere)) {
+    Stmt st(db, (std::string("SELECT id, server, internal_hostname, external_hostname, internal_clients_require_ssl, "
             "external_clients_require_ssl, internal_client_authentication_method, "
-            "external_client_authentication_method, iis_authentication_methods FROM outlook_anywhere");
-    if (!st.ok()) return fail_();
+            "external_client_authentication_method, iis_authentication_methods FROM outlook_anywhere") + where(Kind::OutlookAnywhere)).c_str());
+    if (!st.ok()) return std::unexpected(onError());
     while (st.step() == SQLITE_ROW) {
       OutlookAnywhere o;
       o.id = static_cast<Id>(st.i(0));
@@ -494,19 +502,19 @@ Result<Store::Loaded> SqliteStore::read() {
       o.internalClientAuthenticationMethod = authOne(st.s(6), AuthMethod::Ntlm);
       o.externalClientAuthenticationMethod = authOne(st.s(7), AuthMethod::Negotiate);
       o.iisAuthenticationMethods = authFrom(st.s(8));
-      org->put(o);
+      put(o);
     }
   }
-  {
-    Stmt st(db_, "SELECT id, name, fqdn, site FROM client_access_array");
-    if (!st.ok()) return fail_();
+  if (wanted(Kind::ClientAccessArray)) {
+    Stmt st(db, (std::string("SELECT id, name, fqdn, site FROM client_access_array") + where(Kind::ClientAccessArray)).c_str());
+    if (!st.ok()) return std::unexpected(onError());
     while (st.step() == SQLITE_ROW)
-      org->put(ClientAccessArray{static_cast<Id>(st.i(0)), std::string(st.s(1)), std::string(st.s(2)),
+      put(ClientAccessArray{static_cast<Id>(st.i(0)), std::string(st.s(1)), std::string(st.s(2)),
                                  static_cast<Id>(st.i(3))});
   }
-  {
-    Stmt st(db_, "SELECT id, name, server, rpc_client_access_server, guid FROM mailbox_database");
-    if (!st.ok()) return fail_();
+  if (wanted(Kind::MailboxDatabase)) {
+    Stmt st(db, (std::string("SELECT id, name, server, rpc_client_access_server, guid FROM mailbox_database") + where(Kind::MailboxDatabase)).c_str());
+    if (!st.ok()) return std::unexpected(onError());
     while (st.step() == SQLITE_ROW) {
       MailboxDatabase d;
       d.id = static_cast<Id>(st.i(0));
@@ -514,14 +522,13 @@ Result<Store::Loaded> SqliteStore::read() {
       d.server = static_cast<Id>(st.i(2));
       d.rpcClientAccessServer = st.s(3);
       d.guid = guidFrom(st.s(4));
-      org->put(d);
+      put(d);
     }
   }
-  {
-    Stmt st(db_,
-            "SELECT id, thumbprint, friendly_name, subject, issuer, certificate_domains, not_before, not_after, "
-            "services, self_signed, certificate_pem, request_pem, private_key_pem FROM exchange_certificate");
-    if (!st.ok()) return fail_();
+  if (wanted(Kind::ExchangeCertificate)) {
+    Stmt st(db, (std::string("SELECT id, thumbprint, friendly_name, subject, issuer, certificate_domains, not_before, not_after, "
+            "services, self_signed, certificate_pem, request_pem, private_key_pem FROM exchange_certificate") + where(Kind::ExchangeCertificate)).c_str());
+    if (!st.ok()) return std::unexpected(onError());
     while (st.step() == SQLITE_ROW) {
       ExchangeCertificate c;
       c.id = static_cast<Id>(st.i(0));
@@ -537,16 +544,15 @@ Result<Store::Loaded> SqliteStore::read() {
       c.certificatePem = st.s(10);
       c.requestPem = st.s(11);
       c.privateKeyPem = st.s(12);
-      org->put(std::move(c));
+      put(std::move(c));
     }
   }
-  {
-    Stmt count(db_, "SELECT count(*) FROM recipient");
-    if (count.ok() && count.step() == SQLITE_ROW) org->reserveRecipients(static_cast<std::size_t>(count.i(0)));
-    Stmt st(db_,
-            "SELECT id, type, name, alias, display_name, legacy_exchange_dn, external_email_address, password_hash, "
-            "email_addresses, database, exchange_guid FROM recipient");
-    if (!st.ok()) return fail_();
+  if (wanted(Kind::Recipient)) {
+    Stmt count(db, "SELECT count(*) FROM recipient");
+    if (count.ok() && count.step() == SQLITE_ROW) reserve(static_cast<std::size_t>(count.i(0)));
+    Stmt st(db, (std::string("SELECT id, type, name, alias, display_name, legacy_exchange_dn, external_email_address, password_hash, "
+            "email_addresses, database, exchange_guid FROM recipient") + where(Kind::Recipient)).c_str());
+    if (!st.ok()) return std::unexpected(onError());
     int rc;
     while ((rc = st.step()) == SQLITE_ROW) {
       Recipient r;
@@ -557,13 +563,13 @@ Result<Store::Loaded> SqliteStore::read() {
       r.setFields(fields);
       r.database = static_cast<Id>(st.i(9));
       r.exchangeGuid = guidFrom(st.s(10));
-      org->put(std::move(r));
+      put(std::move(r));
     }
-    if (rc != SQLITE_DONE) return fail_();
+    if (rc != SQLITE_DONE) return std::unexpected(onError());
   }
-  {
-    Stmt st(db_, "SELECT id, name, cert_principal_name, ttl, server FROM outlook_provider");
-    if (!st.ok()) return fail_();
+  if (wanted(Kind::OutlookProvider)) {
+    Stmt st(db, (std::string("SELECT id, name, cert_principal_name, ttl, server FROM outlook_provider") + where(Kind::OutlookProvider)).c_str());
+    if (!st.ok()) return std::unexpected(onError());
     while (st.step() == SQLITE_ROW) {
       OutlookProvider p;
       p.id = static_cast<Id>(st.i(0));
@@ -571,10 +577,79 @@ Result<Store::Loaded> SqliteStore::read() {
       p.certPrincipalName = st.s(2);
       p.ttl = static_cast<int>(st.i(3));
       p.server = st.s(4);
-      org->put(p);
+      put(p);
     }
   }
+  return {};
+}
+
+}  // namespace
+
+Result<Store::Loaded> SqliteStore::read() {
+  if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return std::unexpected(sqlError("loading"));
+  struct EndRead {
+    sqlite3* db;
+    ~EndRead() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
+  } endRead{db_};
+
+  auto org = std::make_shared<Organization>();
+  auto v = version();
+  if (!v) return std::unexpected(v.error());
+  auto reserve = [&](std::size_t n) { org->reserveRecipients(n); };
+  if (auto r = readObjects(db_, nullptr, [&](auto&& o) { org->put(std::forward<decltype(o)>(o)); }, reserve,
+                           [&] { return sqlError("loading"); });
+      !r)
+    return std::unexpected(r.error());
   return Loaded{std::move(org), *v};
+}
+
+Result<std::optional<ChangeSet>> SqliteStore::changesSince(std::uint64_t from) {
+  if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) return std::unexpected(sqlError("reading changes"));
+  struct EndRead {
+    sqlite3* db;
+    ~EndRead() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
+  } endRead{db_};
+  auto v = version();
+  if (!v) return std::unexpected(v.error());
+  ChangeSet out;
+  out.version = *v;
+  if (*v == from) return std::optional<ChangeSet>(std::move(out));
+  if (*v < from) return std::optional<ChangeSet>();  // another store, or one put back: read it whole
+  Stmt logFrom(db_, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='log_from'");
+  if (!logFrom.ok() || logFrom.step() != SQLITE_ROW || static_cast<std::uint64_t>(logFrom.i(0)) > from)
+    return std::optional<ChangeSet>();
+  Stmt log(db_, "SELECT DISTINCT kind, id FROM change_log WHERE version > ? AND version <= ?");
+  log.bind(static_cast<std::int64_t>(from)).bind(static_cast<std::int64_t>(*v));
+  if (!log.ok()) return std::unexpected(sqlError("reading changes"));
+  Filter filter;
+  std::vector<ObjectRef> refs;
+  while (log.step() == SQLITE_ROW) {
+    std::string_view table = log.s(0);
+    if (table == "*") return std::optional<ChangeSet>();
+    bool known = false;
+    for (int k = 0; k < kKindCount; ++k)
+      if (table == tableOf(static_cast<Kind>(k))) {
+        refs.push_back({static_cast<Kind>(k), static_cast<Id>(log.i(1))});
+        filter[static_cast<Kind>(k)].push_back(refs.back().id);
+        known = true;
+      }
+    if (!known) return std::optional<ChangeSet>();
+  }
+  std::map<ObjectRef, AnyObject> now;
+  auto put = [&](auto&& o) {
+    using T = std::decay_t<decltype(o)>;
+    Id id = 0;
+    if constexpr (!std::is_same_v<T, OrganizationConfig>) id = o.id;
+    now.emplace(ObjectRef{kindOf<T>(), id}, AnyObject{std::forward<decltype(o)>(o)});
+  };
+  if (auto r = readObjects(db_, &filter, put, [](std::size_t) {}, [&] { return sqlError("reading changes"); }); !r)
+    return std::unexpected(r.error());
+  for (auto ref : refs) {
+    auto it = now.find(ref);
+    out.changes.push_back({ref, it == now.end() ? std::nullopt : std::optional<AnyObject>(std::move(it->second))});
+  }
+  return std::optional<ChangeSet>(std::move(out));
 }
 
 Result<std::uint64_t> SqliteStore::apply(const Organization& org, const std::vector<ObjectRef>& changed,
@@ -615,6 +690,28 @@ Result<std::uint64_t> SqliteStore::apply(const Organization& org, const std::vec
   }
   Stmt bump(db_, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='version'");
   if (!bump.ok() || bump.step() != SQLITE_DONE) return abort(sqlError("saving"));
+  // The change log: what this version changed, and only the last kLogVersions versions kept.
+  {
+    std::int64_t next = static_cast<std::int64_t>(*v + 1);
+    Stmt log(db_, "INSERT INTO change_log(version, kind, id) VALUES (?,?,?)");
+    if (!log.ok()) return abort(sqlError("saving"));
+    auto add = [&](const char* kind, std::int64_t id) {
+      log.reset();
+      log.bind(next).bind(kind).bind(id);
+      return log.step() == SQLITE_DONE;
+    };
+    bool ok = true;
+    if (changed.size() > kLoggedAtMost) ok = add("*", 0);
+    else
+      for (auto ref : changed) ok = ok && add(tableOf(ref.kind), ref.id);
+    if (!ok) return abort(sqlError("saving"));
+    Stmt trim(db_, "DELETE FROM change_log WHERE version <= ?");
+    trim.bind(next - kLogVersions);
+    Stmt from(db_, "UPDATE meta SET value = CAST(max(CAST(value AS INTEGER), ?) AS TEXT) WHERE key='log_from'");
+    from.bind(next - kLogVersions);
+    if (!trim.ok() || trim.step() != SQLITE_DONE || !from.ok() || from.step() != SQLITE_DONE)
+      return abort(sqlError("saving"));
+  }
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return abort(sqlError("saving"));
   notify(*v + 1);
   return *v + 1;

@@ -12,7 +12,7 @@ namespace autodisc::store {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
   ~SqliteStore() override;
@@ -22,6 +22,7 @@ class SqliteStore final : public Store {
   Result<std::uint64_t> apply(const model::Organization& org, const std::vector<model::ObjectRef>& changed,
                               std::uint64_t baseVersion) override;
   std::string describe() const override { return "sqlite:" + path_; }
+  Result<std::optional<ChangeSet>> changesSince(std::uint64_t from) override;
 
  private:
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}

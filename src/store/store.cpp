@@ -36,6 +36,35 @@ Result<std::size_t> copyOrganization(Store& from, Store& to) {
   return writeOrganization(*source->org, to);
 }
 
+std::shared_ptr<model::Organization> applyChanges(const model::Organization& base, const ChangeSet& changes) {
+  auto next = std::make_shared<model::Organization>(base);
+  for (auto& c : changes.changes) {
+    if (c.now) {
+      std::visit([&](auto obj) { next->put(std::move(obj)); }, *c.now);
+      continue;
+    }
+    using namespace model;
+    switch (c.ref.kind) {
+#define AUTODISC_ERASE(T) \
+  case Kind::T: next->erase<T>(c.ref.id); break;
+      AUTODISC_ERASE(AcceptedDomain)
+      AUTODISC_ERASE(AdSite)
+      AUTODISC_ERASE(AdSubnet)
+      AUTODISC_ERASE(ExchangeServer)
+      AUTODISC_ERASE(VirtualDirectory)
+      AUTODISC_ERASE(OutlookAnywhere)
+      AUTODISC_ERASE(ClientAccessArray)
+      AUTODISC_ERASE(MailboxDatabase)
+      AUTODISC_ERASE(Recipient)
+      AUTODISC_ERASE(OutlookProvider)
+      AUTODISC_ERASE(ExchangeCertificate)
+#undef AUTODISC_ERASE
+      case Kind::OrganizationConfig: break;
+    }
+  }
+  return next;
+}
+
 Result<std::size_t> writeOrganization(const model::Organization& org, Store& to) {
   std::vector<model::ObjectRef> all{{model::Kind::OrganizationConfig, 0}};
   auto each = [&]<class T>(model::Kind k, const std::map<model::Id, T>& m) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,17 @@
 #include "model/organization.hpp"
 
 namespace autodisc::store {
+
+// What changed in a store after some version: each changed object's state now, or nothing for one
+// that was removed.
+struct Change {
+  model::ObjectRef ref;
+  std::optional<model::AnyObject> now;
+};
+struct ChangeSet {
+  std::uint64_t version = 0;  // the version these changes bring the reader to
+  std::vector<Change> changes;
+};
 
 class Store {
  public:
@@ -33,6 +45,13 @@ class Store {
   virtual Result<std::uint64_t> apply(const model::Organization& org, const std::vector<model::ObjectRef>& changed,
                                       std::uint64_t baseVersion) = 0;
   virtual std::string describe() const = 0;
+  // What changed after version `from`, so that a reader applies it to the snapshot it has rather
+  // than reading everything again. Nothing (no error): the store cannot tell (it keeps no such log,
+  // `from` is older than what it keeps, or a change was too large to log); read it whole.
+  virtual Result<std::optional<ChangeSet>> changesSince(std::uint64_t from) {
+    (void)from;
+    return std::optional<ChangeSet>();
+  }
 
   // Watchers learn of new versions: at once for changes applied through this handle, and through
   // poll() for changes made by other handles or processes. A watcher runs on the caller's thread
@@ -65,6 +84,9 @@ class Store {
   std::vector<Watcher> watchers_;
   std::uint64_t lastSeen_ = 0;
 };
+
+// A new organisation: `base` with `changes` applied (shares what did not change with `base`).
+std::shared_ptr<model::Organization> applyChanges(const model::Organization& base, const ChangeSet& changes);
 
 // Opens a store named by URI: "sqlite:PATH" (or a bare path), or "ldap://HOST[:PORT]/BASE-DN"
 // (ldap_store.hpp). The SQLite file is created, with the current schema, when it does not exist.

@@ -434,6 +434,10 @@ TEST_F(Serve, AdminEndpointsAndAChangeFromTheShellShowsInTheNextAnswers) {
     if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(seen) << "the change made in the shell never reached the service";
+  // It came as a change set applied to the snapshot, not as the whole store read again.
+  auto after = curl({"http://127.0.0.1:" + adminPort_ + "/metrics"}).body;
+  EXPECT_NE(after.find("autodisc_snapshot_loads_total 1\n"), std::string::npos) << after;
+  EXPECT_EQ(after.find("autodisc_snapshot_change_sets_total 0\n"), std::string::npos) << after;
 }
 
 TEST_F(Serve, SigtermStopsAcceptingAndExitsZero) {

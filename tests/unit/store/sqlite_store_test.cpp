@@ -33,6 +33,7 @@
 
 #include "shell/session.hpp"
 #include "store/store.hpp"
+#include "support/shell_harness.hpp"
 
 namespace fs = std::filesystem;
 using autodisc::Result;
@@ -1274,7 +1275,7 @@ TEST(SqliteStoreMigration, SchemaOneIsUpgradedKeepingItsData) {
     ASSERT_EQ(sqlite3_exec(db,
                            "ALTER TABLE organization_config DROP COLUMN oab_guid; "
                            "ALTER TABLE accepted_domain DROP COLUMN autodiscover_redirect_url; DROP TABLE exchange_certificate; "
-                           "PRAGMA user_version=1;",
+                           "DROP TABLE change_log; DELETE FROM meta WHERE key='log_from'; PRAGMA user_version=1;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
@@ -1290,6 +1291,75 @@ TEST(SqliteStoreMigration, SchemaOneIsUpgradedKeepingItsData) {
   ASSERT_NE(loaded->org->acceptedDomainFor("contoso.com"), nullptr);
   EXPECT_EQ(loaded->org->acceptedDomainFor("contoso.com")->autodiscoverRedirectUrl, "");
   std::filesystem::remove_all(tmpl);
+}
+
+// A reader with a snapshot applies the store's changes since its version and gets what reading the
+// whole store gives; when the store cannot tell (a version older than its log, a change too large to
+// log) it says so, and the reader reads it whole.
+TEST(SqliteStoreChanges, ChangesSinceAVersionAppliedToItsSnapshotGiveTheWholeStore) {
+  TempDir dir;
+  auto path = dir.file("changes.db");
+  auto writer = openShell(path, 1);
+  ASSERT_TRUE(writer) << errorOf(writer);
+  std::size_t half = kEveryKind.size() / 2;
+  for (std::size_t i = 0; i < half; ++i) ASSERT_TRUE(run(*writer->session, kEveryKind[i]).ok) << kEveryKind[i];
+  auto reader = SqliteStore::open(path);
+  ASSERT_TRUE(reader);
+  auto base = (*reader)->read();
+  ASSERT_TRUE(base);
+  for (std::size_t i = half; i < kEveryKind.size(); ++i) ASSERT_TRUE(run(*writer->session, kEveryKind[i]).ok) << kEveryKind[i];
+  for (auto line : {"Remove-MailUser -Identity Bob", "Set-Mailbox -Identity Alice -DisplayName 'Alice A.'",
+                    "Remove-ClientAccessArray -Identity A", "New-Mailbox -Name Carol"})
+    ASSERT_TRUE(run(*writer->session, line).ok) << line;
+
+  auto changes = (*reader)->changesSince(base->version);
+  ASSERT_TRUE(changes) << errorOf(changes);
+  ASSERT_TRUE(*changes) << "the log covers every version since the reader's";
+  auto next = autodisc::store::applyChanges(*base->org, **changes);
+  auto whole = (*reader)->read();
+  ASSERT_TRUE(whole);
+  EXPECT_EQ((*changes)->version, whole->version);
+  std::string expected = autodisc::testing::dumpOrganization(*whole->org);
+  EXPECT_THAT(expected, HasSubstr("Alice A."));
+  EXPECT_EQ(autodisc::testing::dumpOrganization(*next), expected);
+  EXPECT_EQ(next->recipientByAddress("bob@contoso.com"), nullptr) << "a removal is applied";
+  ASSERT_NE(next->recipientByAddress("carol@contoso.com"), nullptr) << "an addition is indexed";
+  EXPECT_NE(autodisc::testing::dumpOrganization(*base->org), expected) << "the base snapshot is untouched";
+
+  // Nothing new: an empty change set at the same version.
+  auto none = (*reader)->changesSince(whole->version);
+  ASSERT_TRUE(none && *none);
+  EXPECT_TRUE((*none)->changes.empty());
+
+  // Older than what the log keeps: read it whole.
+  RawDb raw(path);
+  ASSERT_EQ(raw.exec("UPDATE meta SET value = '1000000' WHERE key='log_from'"), "");
+  auto old = (*reader)->changesSince(base->version);
+  ASSERT_TRUE(old);
+  EXPECT_FALSE(*old);
+}
+
+TEST(SqliteStoreChanges, AChangeTooLargeToLogSaysReadItWhole) {
+  TempDir dir;
+  auto path = dir.file("large.db");
+  auto writer = openShell(path, 1);
+  ASSERT_TRUE(writer) << errorOf(writer);
+  ASSERT_TRUE(run(*writer->session, "New-AcceptedDomain -Name contoso.com -DomainName contoso.com").ok);
+  ASSERT_TRUE(run(*writer->session, "New-ExchangeServer -Name EX01 -Fqdn ex01.contoso.local").ok);
+  ASSERT_TRUE(run(*writer->session, "New-MailboxDatabase -Name DB01 -Server EX01").ok);
+  auto reader = SqliteStore::open(path);
+  ASSERT_TRUE(reader);
+  auto base = (*reader)->read();
+  ASSERT_TRUE(base);
+  std::string csv = "Name\n";
+  for (int i = 0; i < 10001; ++i) csv += "user" + std::to_string(i) + "\n";
+  auto file = dir.file("users.csv");
+  writeBytes(file, csv);
+  auto imported = run(*writer->session, "Import-Csv " + file + " | New-Mailbox");
+  ASSERT_TRUE(imported.ok) << imported.error;
+  auto changes = (*reader)->changesSince(base->version);
+  ASSERT_TRUE(changes);
+  EXPECT_FALSE(*changes);
 }
 
 }  // namespace
