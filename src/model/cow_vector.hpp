@@ -19,7 +19,10 @@ class CowVector {
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  const T& operator[](std::size_t i) const { return chunks_[i >> kBits]->items[i & kMask]; }
+  const T& operator[](std::size_t i) const {
+    const auto& c = chunks_[i >> kBits];
+    return c ? c->items[i & kMask] : blank();  // a chunk never written reads as value-initialised
+  }
 
   // The element for writing: its chunk is made this copy's own first.
   T& mut(std::size_t i) { return own(i >> kBits).items[i & kMask]; }
@@ -31,7 +34,7 @@ class CowVector {
     // A kept last chunk gets value-initialised tails beyond the new size when it shrinks.
     if (n < size_ && (n & kMask) != 0)
       for (std::size_t i = n; i < std::min(size_, chunks * kChunkSize); ++i) mut(i) = T{};
-    while (chunks_.size() < chunks) chunks_.push_back(std::make_shared<Chunk>());
+    chunks_.resize(chunks);  // new chunks are made when first written: a sparse vector costs little
     size_ = n;
   }
   // n copies of `value`, as std::vector::assign.
@@ -56,8 +59,13 @@ class CowVector {
   };
   Chunk& own(std::size_t c) {
     auto& p = chunks_[c];
-    if (p.use_count() > 1) p = std::make_shared<Chunk>(*p);
+    if (!p) p = std::make_shared<Chunk>();
+    else if (p.use_count() > 1) p = std::make_shared<Chunk>(*p);
     return *p;
+  }
+  static const T& blank() {
+    static const T value{};
+    return value;
   }
   std::vector<std::shared_ptr<Chunk>> chunks_;
   std::size_t size_ = 0;

@@ -455,16 +455,24 @@ std::string Layout::filterConfiguration() {
          "(&(objectClass=serviceConnectionPoint)(serviceClassName=ms-Exchange-AutoDiscover-Service)))";
 }
 
-Layout::Built Layout::build(const std::vector<Entry>& entries) const {
+Layout::Built Layout::build(const std::vector<Entry>& entries, const Known& known) const {
   Built b;
   Organization& org = b.org;
   // Ids by normalised DN, for the references between entries.
   std::map<std::string, Id> sites, servers, databases;
   Id next[kKindCount] = {};
   auto assign = [&](Kind k, const std::string& dn) {
-    Id id = ++next[static_cast<int>(k)];
+    Id id = known ? known(k, normalizeDn(dn)) : 0;
+    if (!id) id = ++next[static_cast<int>(k)];
     b.dns[{k, id}] = dn;
     return id;
+  };
+  // A reference among the entries, else through `known`.
+  auto lookup = [&](const std::map<std::string, Id>& among, Kind k, std::string_view dn) -> Id {
+    std::string n = normalizeDn(dn);
+    auto it = among.find(n);
+    if (it != among.end()) return it->second;
+    return known ? known(k, n) : 0;
   };
   auto is = [](const Entry& e, std::string_view c) { return e.hasClass(c); };
   // First the entries others point at: sites, servers, databases.
@@ -474,10 +482,7 @@ Layout::Built Layout::build(const std::vector<Entry>& entries) const {
       sites[normalizeDn(e.dn)] = id;
       org.put(AdSite{id, std::string(e.first("cn"))});
     }
-  auto siteOf = [&](std::string_view dn) -> Id {
-    auto it = sites.find(normalizeDn(dn));
-    return it == sites.end() ? 0 : it->second;
-  };
+  auto siteOf = [&](std::string_view dn) -> Id { return lookup(sites, Kind::AdSite, dn); };
   for (auto& e : entries)
     if (is(e, "msExchExchangeServer")) {
       ExchangeServer s;
@@ -496,8 +501,7 @@ Layout::Built Layout::build(const std::vector<Entry>& entries) const {
   auto serverAbove = [&](std::string_view dn, int levels) -> Id {
     std::string p(dn);
     for (int i = 0; i < levels; ++i) p = parentDn(p);
-    auto it = servers.find(normalizeDn(p));
-    return it == servers.end() ? 0 : it->second;
+    return lookup(servers, Kind::ExchangeServer, p);
   };
   for (auto& e : entries)
     if (is(e, "msExchPrivateMDB")) {
@@ -505,8 +509,7 @@ Layout::Built Layout::build(const std::vector<Entry>& entries) const {
       d.id = assign(Kind::MailboxDatabase, e.dn);
       databases[normalizeDn(e.dn)] = d.id;
       d.name = e.first("cn");
-      auto owner = servers.find(normalizeDn(e.first("msExchOwningServer")));
-      d.server = owner == servers.end() ? 0 : owner->second;
+      d.server = lookup(servers, Kind::ExchangeServer, e.first("msExchOwningServer"));
       d.rpcClientAccessServer = e.first("autodiscRpcClientAccessServer");
       d.guid = guidFrom(e.first("autodiscDatabaseGuid"));
       org.put(d);
@@ -618,8 +621,7 @@ Layout::Built Layout::build(const std::vector<Entry>& entries) const {
           target,        e.first("autodiscPasswordHash"), proxies};
       r.setFields(fields);
       if (r.type == RecipientType::Mailbox) {
-        auto db = databases.find(normalizeDn(e.first("homeMDB")));
-        r.database = db == databases.end() ? 0 : db->second;
+        r.database = lookup(databases, Kind::MailboxDatabase, e.first("homeMDB"));
       }
       r.exchangeGuid = guidFrom(e.first("autodiscMailboxGuid"));
       org.put(std::move(r));

@@ -2,6 +2,7 @@
 // Where and how the organisation lives in an LDAP directory, as Exchange lays it out in Active
 // Directory (docs/directory.md has the whole map). Pure: entries in, organisation out, and back;
 // the LDAP connection is ldap_store's.
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -66,7 +67,11 @@ class Layout {
     std::map<model::ObjectRef, std::string> dns;
     std::vector<std::string> skipped;  // entries that could not be read, with the reason
   };
-  Built build(const std::vector<Entry>& entries) const;
+  // The organisation the entries hold. With `known`, entries may be a few changed ones: an entry whose
+  // normalised DN `known` names keeps that id, and references to entries not among them (a server,
+  // a site, a database) are resolved through it (0: unknown).
+  using Known = std::function<model::Id(model::Kind, const std::string& normalizedDn)>;
+  Built build(const std::vector<Entry>& entries, const Known& known = nullptr) const;
 
  private:
   std::string base_;

@@ -99,6 +99,9 @@ std::string firstRdn(const std::string& dn) {
   return parent.empty() ? dn : dn.substr(0, dn.size() - parent.size() - 1);
 }
 
+constexpr std::size_t kLoggedAtMost = 10000;  // a larger change is logged as "*": read everything
+constexpr std::uint64_t kLogVersions = 1000;  // versions autodiscChangeLog keeps
+
 // The order changes are written in: what others point at or sit under first.
 int kindRank(Kind k) {
   switch (k) {
@@ -562,6 +565,9 @@ Result<Store::Loaded> LdapStore::read() {
   auto built = layout_.build(*entries);
   for (auto& s : built.skipped) std::cerr << "W-LDAP-SKIPPED " << s << '\n';
   dns_ = std::move(built.dns);
+  refsByDn_.clear();
+  refsByDn_.reserve(dns_.size());
+  for (auto& [ref, dn] : dns_) refsByDn_.emplace(ldap::normalizeDn(dn), ref);
   return Loaded{std::make_shared<Organization>(std::move(built.org)), *v};
 }
 
@@ -734,6 +740,107 @@ void LdapStore::undoAll(std::vector<Op>& undo) {
   undo.clear();
 }
 
+Result<void> LdapStore::logChange(std::uint64_t version, const std::set<std::string>& dns) {
+  auto have = entryAt(layout_.exchange(), {"autodiscChangeLogFrom", "autodiscChangeLog"});
+  if (!have) return std::unexpected(have.error());
+  std::vector<std::string> values;
+  for (auto& dn : dns) values.push_back(std::to_string(version) + " " + dn);
+  if (!values.empty()) {
+    Entry add{layout_.exchange(), {{"autodiscChangeLog", values}}};
+    Mods m(add, LDAP_MOD_ADD, true, false);
+    int rc = withRetry([&] { return ldap_modify_ext_s(ld_, add.dn.c_str(), m.get(), nullptr, nullptr); });
+    if (rc != LDAP_SUCCESS && rc != LDAP_TYPE_OR_VALUE_EXISTS) return std::unexpected(ldapError("logging the change", rc));
+  }
+  // Where the log starts (the first logged change's predecessor), and only the last kLogVersions kept.
+  std::uint64_t from = *have ? std::strtoull(std::string((*have)->first("autodiscChangeLogFrom")).c_str(), nullptr, 10) : 0;
+  bool started = *have && !(*have)->first("autodiscChangeLogFrom").empty();
+  std::vector<std::string> old;
+  if (*have)
+    if (auto* all = (*have)->get("autodiscChangeLog"))
+      for (auto& v : *all)
+        if (std::strtoull(v.c_str(), nullptr, 10) + kLogVersions <= version) old.push_back(v);
+  if (!old.empty()) {
+    Entry del{layout_.exchange(), {{"autodiscChangeLog", old}}};
+    Mods m(del, LDAP_MOD_DELETE, true, false);
+    int rc = withRetry([&] { return ldap_modify_ext_s(ld_, del.dn.c_str(), m.get(), nullptr, nullptr); });
+    if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_ATTRIBUTE) return std::unexpected(ldapError("trimming the change log", rc));
+    from = std::max(from, version - kLogVersions);
+  } else if (!started) {
+    from = version - 1;
+  } else {
+    return {};
+  }
+  Entry mark{layout_.exchange(), {{"autodiscChangeLogFrom", {std::to_string(from)}}}};
+  int rc = replaceAttrs(mark);
+  if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("logging the change", rc));
+  return {};
+}
+
+Result<std::optional<ChangeSet>> LdapStore::changesSince(std::uint64_t from) {
+  if (isAd_ || refsByDn_.empty()) return std::optional<ChangeSet>();
+  auto have = entryAt(layout_.exchange(), {"autodiscVersion", "autodiscChangeLogFrom", "autodiscChangeLog"});
+  if (!have) return std::unexpected(have.error());
+  if (!*have) return std::optional<ChangeSet>();
+  ChangeSet out;
+  out.version = std::strtoull(std::string((*have)->first("autodiscVersion")).c_str(), nullptr, 10);
+  if (out.version == from) return std::optional<ChangeSet>(std::move(out));
+  auto logFrom = (*have)->first("autodiscChangeLogFrom");
+  if (out.version < from || logFrom.empty() || std::strtoull(std::string(logFrom).c_str(), nullptr, 10) > from)
+    return std::optional<ChangeSet>();
+  std::set<std::string> dns;
+  if (auto* all = (*have)->get("autodiscChangeLog"))
+    for (auto& v : *all) {
+      char* end = nullptr;
+      std::uint64_t version = std::strtoull(v.c_str(), &end, 10);
+      if (version <= from || version > out.version) continue;
+      std::string dn = end && *end == ' ' ? std::string(end + 1) : std::string();
+      if (dn.empty() || dn == "*") return std::optional<ChangeSet>();
+      dns.insert(dn);
+    }
+  std::vector<Entry> entries;
+  for (auto& dn : dns) {
+    if (!refsByDn_.count(ldap::normalizeDn(dn))) return std::optional<ChangeSet>();  // a new entry
+    auto e = entryAt(dn, ldap::Layout::attributesRead());
+    if (!e) return std::unexpected(e.error());
+    if (!*e) return std::optional<ChangeSet>();  // a removed entry
+    entries.push_back(std::move(**e));
+  }
+  auto built = layout_.build(entries, [&](Kind k, const std::string& normalizedDn) -> Id {
+    auto it = refsByDn_.find(normalizedDn);
+    return it != refsByDn_.end() && it->second.kind == k ? it->second.id : 0;
+  });
+  if (!built.skipped.empty()) return std::optional<ChangeSet>();
+  for (auto& [ref, dn] : built.dns) {
+    auto known = refsByDn_.find(ldap::normalizeDn(dn));
+    if (known == refsByDn_.end() || !(known->second == ref)) return std::optional<ChangeSet>();
+    std::optional<AnyObject> now;
+    switch (ref.kind) {
+      case Kind::OrganizationConfig: now = AnyObject{built.org.config()}; break;
+      case Kind::Recipient:
+        if (auto* r = built.org.recipient(ref.id)) now = AnyObject{*r};
+        break;
+#define AUTODISC_FIND(T)                                           \
+  case Kind::T:                                                    \
+    if (auto* o = built.org.find<T>(ref.id)) now = AnyObject{*o}; \
+    break;
+        AUTODISC_FIND(AcceptedDomain)
+        AUTODISC_FIND(AdSite)
+        AUTODISC_FIND(AdSubnet)
+        AUTODISC_FIND(ExchangeServer)
+        AUTODISC_FIND(VirtualDirectory)
+        AUTODISC_FIND(OutlookAnywhere)
+        AUTODISC_FIND(ClientAccessArray)
+        AUTODISC_FIND(MailboxDatabase)
+        AUTODISC_FIND(OutlookProvider)
+        AUTODISC_FIND(ExchangeCertificate)
+#undef AUTODISC_FIND
+    }
+    if (!now) return std::optional<ChangeSet>();
+    out.changes.push_back({ref, std::move(now)});
+  }
+  return std::optional<ChangeSet>(std::move(out));
+}
+
 Result<std::uint64_t> LdapStore::apply(const Organization& org, const std::vector<ObjectRef>& changed,
                                        std::uint64_t baseVersion) {
   auto token = lock();
@@ -762,10 +869,15 @@ Result<std::uint64_t> LdapStore::apply(const Organization& org, const std::vecto
   for (auto ref : changed) (layout_.entriesOf(org, ref).empty() ? gone : present).push_back(ref);
   std::stable_sort(gone.begin(), gone.end(), [](ObjectRef a, ObjectRef b) { return kindRank(a.kind) > kindRank(b.kind); });
   std::stable_sort(present.begin(), present.end(), [](ObjectRef a, ObjectRef b) { return kindRank(a.kind) < kindRank(b.kind); });
+  // What this version changes, for readers that apply changes (changesSince): every entry written or
+  // removed; "*" when there are too many to list, or a whole subtree moves.
+  std::set<std::string> logged;
+  if (changed.size() > kLoggedAtMost) logged.insert("*");
   for (auto ref : gone) {
     auto it = dns.find(ref);
     if (it == dns.end()) continue;  // never written
     if (auto r = deleteSubtree(it->second, undo); !r) return abort(r.error());
+    if (logged.size() <= kLoggedAtMost) logged.insert(it->second);
     dns.erase(it);
   }
   for (auto ref : present) {
@@ -776,6 +888,7 @@ Result<std::uint64_t> LdapStore::apply(const Organization& org, const std::vecto
         ldap::normalizeDn(current) != ldap::normalizeDn(entries.front().dn)) {
       // A new organisation name moves everything below it: the DNs read before move with it.
       std::string oldSuffix = ldap::normalizeDn(current);
+      logged.insert("*");
       if (auto r = writeEntry(entries.front(), current, undo); !r) return abort(r.error());
       for (auto& [k, dn] : dns) {
         auto n = ldap::normalizeDn(dn);
@@ -786,6 +899,10 @@ Result<std::uint64_t> LdapStore::apply(const Organization& org, const std::vecto
       continue;
     }
     if (auto r = writeEntry(entries.front(), current, undo); !r) return abort(r.error());
+    if (logged.size() <= kLoggedAtMost) {
+      for (auto& e : entries) logged.insert(e.dn);
+      if (!current.empty()) logged.insert(current);
+    }
     dns[ref] = entries.front().dn;
     // Entries that come with the object (a server's SCP): written, or removed when empty.
     for (std::size_t i = 1; i < entries.size(); ++i) {
@@ -802,6 +919,8 @@ Result<std::uint64_t> LdapStore::apply(const Organization& org, const std::vecto
       if (auto r = writeEntry(extra, {}, undo); !r) return abort(r.error());
     }
   }
+  if (logged.size() > kLoggedAtMost) logged = {"*"};
+  if (auto r = logChange(*stored + 1, logged); !r) return abort(r.error());
   // The version moves last: a server that reloads on it sees the whole change.
   Entry bump{layout_.exchange(), {{"autodiscVersion", {std::to_string(*stored + 1)}}}};
   int rc = replaceAttrs(bump);

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <unordered_map>
 #include <set>
 #include <string>
 
@@ -48,6 +49,10 @@ class LdapStore : public Store {
   Result<std::uint64_t> apply(const model::Organization& org, const std::vector<model::ObjectRef>& changed,
                               std::uint64_t baseVersion) override;
   std::string describe() const override { return uri_; }
+  // From autodiscChangeLog: the entries changed after `from`, read and turned into objects with the
+  // ids this handle's last read gave them. Nothing (read it whole) on Active Directory (whose other
+  // tools write no log), for a new or removed entry, or for a version older than the log.
+  Result<std::optional<ChangeSet>> changesSince(std::uint64_t from) override;
   // RFC 4533 content synchronisation (refreshAndPersist) on the Exchange container, where the store's
   // version changes last in every change: `kick` is called as soon as the directory says so. On its
   // own connection and thread; reconnects after a failure; gives up (polling remains) on a directory
@@ -86,6 +91,8 @@ class LdapStore : public Store {
   bool startTls_ = false;
   LDAP* ld_ = nullptr;
   std::map<model::ObjectRef, std::string> dns_;  // where each object was read from (or last written)
+  std::unordered_map<std::string, model::ObjectRef> refsByDn_;  // the same by normalised DN, from the last read
+  Result<void> logChange(std::uint64_t version, const std::set<std::string>& dns);
   std::set<std::string> knownContainers_;        // normalised DNs known to exist
   Result<std::uint64_t> storedVersion();  // autodiscVersion
   Result<std::uint64_t> highestUsn();     // the RootDSE's highestCommittedUSN (0: not an AD)

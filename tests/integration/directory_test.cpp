@@ -244,6 +244,16 @@ TEST_F(Directory, ContentSynchronisationBringsAChangeBeforeAnyPoll) {
   double t = within(std::chrono::seconds(2), [&] { return ewsUrl(https) == "https://mail5.e2010.com/EWS/Exchange.asmx"; });
   EXPECT_GE(t, 0) << "the change should arrive well before the next poll";
   EXPECT_LT(t, 1.0);
+  // Applied as a change set (autodiscChangeLog), not by reading the whole directory again; a new
+  // mailbox (an entry the service has not seen) is read whole.
+  auto metrics = runProcess({"/usr/bin/curl", "-s", "http://127.0.0.1:" + admin + "/metrics"}).out;
+  EXPECT_NE(metrics.find("autodisc_snapshot_loads_total 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("autodisc_snapshot_change_sets_total 1\n"), std::string::npos) << metrics;
+  ASSERT_EQ(shell(store_, "New-Mailbox -Name 'Carol New'\n").exitCode, 0);
+  ASSERT_EQ(shell(store_, setEws("https://mail6.e2010.com/EWS/Exchange.asmx")).exitCode, 0);
+  EXPECT_GE(within(std::chrono::seconds(2), [&] { return ewsUrl(https) == "https://mail6.e2010.com/EWS/Exchange.asmx"; }), 0);
+  metrics = runProcess({"/usr/bin/curl", "-s", "http://127.0.0.1:" + admin + "/metrics"}).out;
+  EXPECT_EQ(metrics.find("autodisc_snapshot_loads_total 1\n"), std::string::npos) << metrics;
 }
 
 // The directory over TLS (StartTLS and LDAPS, the CA given to libldap as LDAPTLS_CACERT) and the
