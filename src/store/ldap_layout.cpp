@@ -462,7 +462,7 @@ Layout::Built Layout::build(const std::vector<Entry>& entries, const Known& know
   std::map<std::string, Id> sites, servers, databases;
   Id next[kKindCount] = {};
   auto assign = [&](Kind k, const std::string& dn) {
-    Id id = known ? known(k, normalizeDn(dn)) : 0;
+    Id id = known ? known(k, normalizeDn(dn), true) : 0;
     if (!id) id = ++next[static_cast<int>(k)];
     b.dns[{k, id}] = dn;
     return id;
@@ -472,7 +472,7 @@ Layout::Built Layout::build(const std::vector<Entry>& entries, const Known& know
     std::string n = normalizeDn(dn);
     auto it = among.find(n);
     if (it != among.end()) return it->second;
-    return known ? known(k, n) : 0;
+    return known ? known(k, n, false) : 0;
   };
   auto is = [](const Entry& e, std::string_view c) { return e.hasClass(c); };
   // First the entries others point at: sites, servers, databases.

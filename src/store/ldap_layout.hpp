@@ -67,10 +67,11 @@ class Layout {
     std::map<model::ObjectRef, std::string> dns;
     std::vector<std::string> skipped;  // entries that could not be read, with the reason
   };
-  // The organisation the entries hold. With `known`, entries may be a few changed ones: an entry whose
-  // normalised DN `known` names keeps that id, and references to entries not among them (a server,
-  // a site, a database) are resolved through it (0: unknown).
-  using Known = std::function<model::Id(model::Kind, const std::string& normalizedDn)>;
+  // The organisation the entries hold. With `known`, entries may be a few changed ones: each entry
+  // takes the id `known` gives its normalised DN (`assigning` true: it may hand out a new one), and
+  // references to entries not among them (a server, a site, a database) are resolved through it
+  // (`assigning` false; 0: unknown).
+  using Known = std::function<model::Id(model::Kind, const std::string& normalizedDn, bool assigning)>;
   Built build(const std::vector<Entry>& entries, const Known& known = nullptr) const;
 
  private:

@@ -567,7 +567,12 @@ Result<Store::Loaded> LdapStore::read() {
   dns_ = std::move(built.dns);
   refsByDn_.clear();
   refsByDn_.reserve(dns_.size());
-  for (auto& [ref, dn] : dns_) refsByDn_.emplace(ldap::normalizeDn(dn), ref);
+  std::fill(std::begin(nextIds_), std::end(nextIds_), Id{1});
+  for (auto& [ref, dn] : dns_) {
+    refsByDn_.emplace(ldap::normalizeDn(dn), ref);
+    auto& next = nextIds_[static_cast<int>(ref.kind)];
+    next = std::max(next, ref.id + 1);
+  }
   return Loaded{std::make_shared<Organization>(std::move(built.org)), *v};
 }
 
@@ -797,22 +802,43 @@ Result<std::optional<ChangeSet>> LdapStore::changesSince(std::uint64_t from) {
       if (dn.empty() || dn == "*") return std::optional<ChangeSet>();
       dns.insert(dn);
     }
+  // Each listed entry as it is now: changed, new (it gets the next id of its kind), or gone.
   std::vector<Entry> entries;
+  std::vector<std::pair<std::string, ObjectRef>> removed;
   for (auto& dn : dns) {
-    if (!refsByDn_.count(ldap::normalizeDn(dn))) return std::optional<ChangeSet>();  // a new entry
+    auto norm = ldap::normalizeDn(dn);
     auto e = entryAt(dn, ldap::Layout::attributesRead());
     if (!e) return std::unexpected(e.error());
-    if (!*e) return std::optional<ChangeSet>();  // a removed entry
-    entries.push_back(std::move(**e));
+    if (*e) {
+      entries.push_back(std::move(**e));
+    } else if (auto it = refsByDn_.find(norm); it != refsByDn_.end()) {
+      if (std::none_of(removed.begin(), removed.end(), [&](auto& r) { return r.second == it->second; }))
+        removed.emplace_back(norm, it->second);
+    }  // else a container or an SCP that went: nothing of the model
   }
-  auto built = layout_.build(entries, [&](Kind k, const std::string& normalizedDn) -> Id {
-    auto it = refsByDn_.find(normalizedDn);
-    return it != refsByDn_.end() && it->second.kind == k ? it->second.id : 0;
+  Id next[kKindCount];
+  std::copy(std::begin(nextIds_), std::end(nextIds_), next);
+  std::vector<std::pair<std::string, ObjectRef>> added;
+  auto built = layout_.build(entries, [&](Kind k, const std::string& normalizedDn, bool assigning) -> Id {
+    if (auto it = refsByDn_.find(normalizedDn); it != refsByDn_.end()) return it->second.kind == k ? it->second.id : 0;
+    if (!assigning) return 0;
+    Id id = next[static_cast<int>(k)]++;
+    added.emplace_back(normalizedDn, ObjectRef{k, id});
+    return id;
   });
   if (!built.skipped.empty()) return std::optional<ChangeSet>();
+  // What others point at by id (sites, servers, databases) is not renamed here: a removed one with a
+  // new one of its kind beside it may be a rename, whose dependants keep the old id; read it whole.
+  for (auto& [dn, ref] : removed)
+    if (ref.kind == Kind::AdSite || ref.kind == Kind::ExchangeServer || ref.kind == Kind::MailboxDatabase)
+      for (auto& [newDn, newRef] : added)
+        if (newRef.kind == ref.kind) return std::optional<ChangeSet>();
+  for (auto& [dn, ref] : removed) out.changes.push_back({ref, std::nullopt});
   for (auto& [ref, dn] : built.dns) {
-    auto known = refsByDn_.find(ldap::normalizeDn(dn));
-    if (known == refsByDn_.end() || !(known->second == ref)) return std::optional<ChangeSet>();
+    auto norm = ldap::normalizeDn(dn);
+    auto known = refsByDn_.find(norm);
+    bool isNew = std::any_of(added.begin(), added.end(), [&](auto& a) { return a.second == ref; });
+    if (!isNew && (known == refsByDn_.end() || !(known->second == ref))) return std::optional<ChangeSet>();
     std::optional<AnyObject> now;
     switch (ref.kind) {
       case Kind::OrganizationConfig: now = AnyObject{built.org.config()}; break;
@@ -838,6 +864,10 @@ Result<std::optional<ChangeSet>> LdapStore::changesSince(std::uint64_t from) {
     if (!now) return std::optional<ChangeSet>();
     out.changes.push_back({ref, std::move(now)});
   }
+  // The change set is whole: this handle now knows the new entries and forgets the removed ones.
+  for (auto& [dn, ref] : removed) refsByDn_.erase(dn);
+  for (auto& [dn, ref] : added) refsByDn_[dn] = ref;
+  std::copy(std::begin(next), std::end(next), nextIds_);
   return std::optional<ChangeSet>(std::move(out));
 }
 

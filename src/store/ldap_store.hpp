@@ -92,6 +92,7 @@ class LdapStore : public Store {
   LDAP* ld_ = nullptr;
   std::map<model::ObjectRef, std::string> dns_;  // where each object was read from (or last written)
   std::unordered_map<std::string, model::ObjectRef> refsByDn_;  // the same by normalised DN, from the last read
+  model::Id nextIds_[model::kKindCount] = {};  // the next id of each kind for an entry new to this handle
   Result<void> logChange(std::uint64_t version, const std::set<std::string>& dns);
   std::set<std::string> knownContainers_;        // normalised DNs known to exist
   Result<std::uint64_t> storedVersion();  // autodiscVersion

@@ -135,10 +135,10 @@ class Directory : public ::testing::Test {
     EXPECT_FALSE(https.empty()) << readFile(out + ".err");
     return {https, admin};
   }
-  std::string ewsUrl(const std::string& httpsPort) {
+  std::string ewsUrl(const std::string& httpsPort, const std::string& address = "alice@e2010.com") {
     auto r = runProcess({"/usr/bin/curl", "-s", "-k", "--max-time", "5", "-H", "Content-Type: text/xml", "--data-binary",
                          "<?xml version=\"1.0\" encoding=\"utf-8\"?><Autodiscover xmlns=\"http://schemas.microsoft.com/"
-                         "exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>alice@e2010.com"
+                         "exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>" + address +
                          "</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/"
                          "outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>",
                          "https://127.0.0.1:" + httpsPort + "/autodiscover/autodiscover.xml"});
@@ -244,16 +244,19 @@ TEST_F(Directory, ContentSynchronisationBringsAChangeBeforeAnyPoll) {
   double t = within(std::chrono::seconds(2), [&] { return ewsUrl(https) == "https://mail5.e2010.com/EWS/Exchange.asmx"; });
   EXPECT_GE(t, 0) << "the change should arrive well before the next poll";
   EXPECT_LT(t, 1.0);
-  // Applied as a change set (autodiscChangeLog), not by reading the whole directory again; a new
-  // mailbox (an entry the service has not seen) is read whole.
-  auto metrics = runProcess({"/usr/bin/curl", "-s", "http://127.0.0.1:" + admin + "/metrics"}).out;
-  EXPECT_NE(metrics.find("autodisc_snapshot_loads_total 1\n"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("autodisc_snapshot_change_sets_total 1\n"), std::string::npos) << metrics;
-  ASSERT_EQ(shell(store_, "New-Mailbox -Name 'Carol New'\n").exitCode, 0);
-  ASSERT_EQ(shell(store_, setEws("https://mail6.e2010.com/EWS/Exchange.asmx")).exitCode, 0);
-  EXPECT_GE(within(std::chrono::seconds(2), [&] { return ewsUrl(https) == "https://mail6.e2010.com/EWS/Exchange.asmx"; }), 0);
-  metrics = runProcess({"/usr/bin/curl", "-s", "http://127.0.0.1:" + admin + "/metrics"}).out;
-  EXPECT_EQ(metrics.find("autodisc_snapshot_loads_total 1\n"), std::string::npos) << metrics;
+  // Applied as change sets (autodiscChangeLog), not by reading the whole directory again: a changed
+  // URL, a new mailbox, a removed one.
+  auto metrics = [&] { return runProcess({"/usr/bin/curl", "-s", "http://127.0.0.1:" + admin + "/metrics"}).out; };
+  EXPECT_NE(metrics().find("autodisc_snapshot_change_sets_total 1\n"), std::string::npos) << metrics();
+  ASSERT_EQ(shell(store_, "New-Mailbox -Name 'Carol New' -Alias carol\n").exitCode, 0);
+  EXPECT_GE(within(std::chrono::seconds(2), [&] { return ewsUrl(https, "carol@e2010.com") == "https://mail5.e2010.com/EWS/Exchange.asmx"; }), 0)
+      << ewsUrl(https, "carol@e2010.com");
+  ASSERT_EQ(shell(store_, "Remove-Mailbox -Identity carol\n").exitCode, 0);
+  EXPECT_GE(within(std::chrono::seconds(2), [&] { return ewsUrl(https, "carol@e2010.com").starts_with("(no EXPR"); }), 0);
+  EXPECT_EQ(ewsUrl(https), "https://mail5.e2010.com/EWS/Exchange.asmx");
+  auto after = metrics();
+  EXPECT_NE(after.find("autodisc_snapshot_loads_total 1\n"), std::string::npos) << after;
+  EXPECT_NE(after.find("autodisc_snapshot_change_sets_total 3\n"), std::string::npos) << after;
 }
 
 // The directory over TLS (StartTLS and LDAPS, the CA given to libldap as LDAPTLS_CACERT) and the
