@@ -18,7 +18,9 @@ build: deps $(BUILD_DIR)/build.ninja
 demo: build
 	@AUTODISC_DEMO_STORE=$(STORE) scripts/demo.sh $(BUILD_DIR)/autodisc
 
+# The fuzzers first (a bounded, repeatable run of each: scripts/fuzz.sh), then every test.
 test: build
+	@scripts/fuzz.sh 100000
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 bench: build
@@ -33,4 +35,4 @@ format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	@rm -rf $(BUILD_DIR) build-asan
+	@rm -rf $(BUILD_DIR) build-asan build-fuzz

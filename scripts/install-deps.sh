@@ -12,6 +12,7 @@ PACKAGES=(
   slapd ldap-utils libldap-dev
   samba-ad-dc samba-ad-provision ldb-tools
   graphviz haproxy wrk
+  clang-16 libclang-rt-16-dev
 )
 
 missing=()

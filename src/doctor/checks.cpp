@@ -136,6 +136,7 @@ std::string_view severityName(Severity s) {
 bool covers(const std::vector<std::string>& names, std::string_view host) {
   std::string h = text::toLower(host);
   while (!h.empty() && h.back() == '.') h.pop_back();
+  if (h.empty()) return false;  // no name covers nothing (found by fuzz_names)
   for (auto& raw : names) {
     std::string n = text::toLower(raw);
     if (n == h) return true;

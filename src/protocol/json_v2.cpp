@@ -75,7 +75,8 @@ JsonRequest parseJsonRequest(std::string_view target) {
   auto q = target.find('?');
   auto path = target.substr(0, q);
   auto query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-  auto rest = path.substr(kBase.size());
+  // (Callers check isJsonPath first; anything else has no address in its path.)
+  auto rest = isJsonPath(target) ? path.substr(kBase.size()) : std::string_view();
   if (text::istartsWith(rest, "/v1.0/")) r.email = percentDecode(rest.substr(6));
   bool hasProtocol = false;
   for (auto pair : text::split(query, '&')) {

@@ -45,7 +45,16 @@ inline pugi::xml_node child(pugi::xml_node parent, std::string_view name) {
 }
 
 // Parses without DTD processing; a document that declares a DOCTYPE is refused (no entity tricks).
+// Whether the bytes hold a character XML 1.0 forbids (a control character other than tab, CR and
+// LF; NUL among them): such a document is no document.
+inline bool hasForbiddenControl(std::string_view body) {
+  for (unsigned char c : body)
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return true;
+  return false;
+}
+
 inline bool load(pugi::xml_document& doc, std::string_view body) {
+  if (hasForbiddenControl(body)) return false;
   unsigned flags = pugi::parse_minimal | pugi::parse_escapes | pugi::parse_doctype;
   if (!doc.load_buffer(body.data(), body.size(), flags, pugi::encoding_utf8)) return false;
   for (auto n : doc.children())

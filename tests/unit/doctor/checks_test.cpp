@@ -53,6 +53,8 @@ TEST(DoctorNames, CoverageFollowsRfc6125) {
   EXPECT_FALSE(covers(names, "e2010.com")) << "a wildcard stands for one whole label";
   EXPECT_FALSE(covers(names, "a.b.e2010.com")) << "only one label deep";
   EXPECT_FALSE(covers(names, "x2007srv.e2010.local"));
+  EXPECT_FALSE(covers({""}, "")) << "an empty name covers nothing (a fuzz_names finding)";
+  EXPECT_FALSE(covers({"."}, "."));
   EXPECT_TRUE(publiclyCertifiable("mail.e2010.com"));
   EXPECT_FALSE(publiclyCertifiable("x2007srv.e2010.local"));
   EXPECT_FALSE(publiclyCertifiable("x2007srv"));

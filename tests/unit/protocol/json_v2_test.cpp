@@ -30,6 +30,15 @@ TEST_F(JsonV2, TV6) {
   EXPECT_EQ(missing.body, R"({"ErrorCode":"MissingProtocol","ErrorMessage":"A valid value must be provided for the query parameter 'Protocol'."})");
 }
 
+// fuzz_json found that a target shorter than the v2 path threw (std::out_of_range); callers check
+// isJsonPath first, but the reader itself must not throw.
+TEST(JsonV2Parse, AnyTargetIsReadWithoutThrowing) {
+  for (auto target : {"", "/", "/autodiscover", "?Email=a@b.c&Protocol=Ews", "/other/path?Protocol=Ews"}) {
+    auto r = protocol::parseJsonRequest(target);
+    EXPECT_TRUE(r.email.empty() || std::string_view(target).find("Email=") != std::string_view::npos) << target;
+  }
+}
+
 TEST_F(JsonV2, TheQueryFormCaseAndEncoding) {
   auto r = get("/AutoDiscover/AutoDiscover.json?email=alice%40contoso.com&protocol=AUTODISCOVERV1&RedirectCount=0");
   EXPECT_EQ(r.status, 200u);
