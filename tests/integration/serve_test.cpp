@@ -207,6 +207,58 @@ TEST_F(Serve, TestOutlookWebServicesReportsEveryUrlOfTheAnswer) {
   EXPECT_NE(notAMailbox.err.find("is not a mailbox"), std::string::npos) << notAMailbox.err;
 }
 
+// Hostile input over TLS (issue 9): each gets a bounded answer or a closed connection, nothing is
+// read from the machine, and the next ordinary client is answered.
+TEST_F(Serve, HostileRequestsGetBoundedAnswersAndOthersAreStillServed) {
+  // Raw bytes over TLS, as openssl s_client sends them; what came back.
+  auto raw = [&](const std::string& bytes) {
+    return runProcess({"/usr/bin/timeout", "10", "/usr/bin/openssl", "s_client", "-quiet", "-connect", "127.0.0.1:" + httpsPort_,
+                       "-servername", "mail.contoso.com"},
+                      bytes, std::chrono::seconds(15))
+        .out;
+  };
+  auto post = [&](const std::string& body, const std::string& extra = "") {
+    return "POST /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: mail.contoso.com\r\nContent-Type: text/xml\r\n" + extra +
+           "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  };
+  // An external entity: never a file read (600, and nothing of /etc/passwd).
+  auto xxe = raw(post("<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><Autodiscover "
+                      "xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\"><Request>"
+                      "<EMailAddress>&x;</EMailAddress></Request></Autodiscover>"));
+  EXPECT_NE(xxe.find("<ErrorCode>600</ErrorCode>"), std::string::npos) << xxe;
+  EXPECT_EQ(xxe.find("root:"), std::string::npos);
+  // Entity expansion (a billion laughs, shortened): refused the same way, at once.
+  std::string lol = "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\">";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    std::string prev = "&" + std::string(1, static_cast<char>(c - 1)) + ";";
+    lol += "<!ENTITY " + std::string(1, c) + " \"" + prev + prev + prev + prev + "\">";  // each four of the last
+  }
+  lol += "]><Autodiscover><Request><EMailAddress>&j;</EMailAddress></Request></Autodiscover>";
+  EXPECT_NE(raw(post(lol)).find("<ErrorCode>600</ErrorCode>"), std::string::npos);
+  // Deep nesting within the body limit.
+  std::string deep;
+  for (int i = 0; i < 10000; ++i) deep += "<a>";
+  EXPECT_NE(raw(post(deep)).find("<ErrorCode>600</ErrorCode>"), std::string::npos);
+  // Invalid UTF-8 and a NUL in the address: an answer, not a crash.
+  auto bad = raw(post(poxBody(std::string("al\xff\xfe") + '\0' + "ice@contoso.com")));
+  EXPECT_NE(bad.find("HTTP/1.1 200"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("<ErrorCode>600</ErrorCode>"), std::string::npos) << bad;
+  // Request smuggling: Content-Length with Transfer-Encoding; the request hidden in the body is never answered.
+  std::string inner = post(poxBody("alice@contoso.com"));
+  auto smuggled = raw("POST /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: mail.contoso.com\r\nContent-Length: 4\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + inner);
+  EXPECT_EQ(smuggled.find("<AutoDiscoverSMTPAddress>alice@contoso.com"), std::string::npos) << smuggled;
+  // A header section over 16 KiB: 431, and the connection closed.
+  auto huge = raw("GET /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+  EXPECT_NE(huge.find("HTTP/1.1 431"), std::string::npos) << huge.substr(0, 200);
+  // Garbage instead of TLS: the connection ends.
+  auto garbage = runProcess({"/usr/bin/timeout", "10", "/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                             "http://127.0.0.1:" + httpsPort_ + "/autodiscover/autodiscover.xml"});
+  EXPECT_NE(garbage.out, "200");
+  // And an ordinary client is answered.
+  EXPECT_EQ(pox(poxBody("alice@contoso.com")).status, 200);
+}
+
 TEST_F(Serve, RedirectsErrorsAndMobileSync) {
   EXPECT_NE(pox(poxBody("bob@contoso.com")).body.find("<RedirectAddr>bob@fabrikam.com</RedirectAddr>"), std::string::npos);
   auto unknown = pox(poxBody("nobody@contoso.com"));
