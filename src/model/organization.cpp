@@ -312,11 +312,12 @@ std::vector<ObjectRef> Organization::pendingChanges() const {
   return out;
 }
 
-void Organization::restore(Kind kind, Id id, std::optional<AnyObject>&& before) {
-  auto eraseCurrent = [&]<class T>(std::type_identity<T>) { erase<T>(id); };
+// Calls f(std::type_identity<T>{}) for the kind's type; nothing for OrganizationConfig.
+template <class F>
+static void forKind(Kind kind, F&& f) {
   switch (kind) {
 #define AUTODISC_CASE(T) \
-  case Kind::T: eraseCurrent(std::type_identity<T>{}); break;
+  case Kind::T: f(std::type_identity<T>{}); break;
     AUTODISC_CASE(AcceptedDomain)
     AUTODISC_CASE(AdSite)
     AUTODISC_CASE(AdSubnet)
@@ -331,6 +332,23 @@ void Organization::restore(Kind kind, Id id, std::optional<AnyObject>&& before) 
 #undef AUTODISC_CASE
     case Kind::OrganizationConfig: break;
   }
+}
+
+void Organization::erase(ObjectRef ref) {
+  forKind(ref.kind, [&]<class T>(std::type_identity<T>) { erase<T>(ref.id); });
+}
+
+std::optional<AnyObject> Organization::object(ObjectRef ref) const {
+  if (ref.kind == Kind::OrganizationConfig) return AnyObject{config_};
+  std::optional<AnyObject> out;
+  forKind(ref.kind, [&]<class T>(std::type_identity<T>) {
+    if (const T* o = find<T>(ref.id)) out = AnyObject{*o};
+  });
+  return out;
+}
+
+void Organization::restore(Kind kind, Id id, std::optional<AnyObject>&& before) {
+  erase(ObjectRef{kind, id});
   if (before) std::visit([&](auto&& obj) { put(std::move(obj)); }, std::move(*before));
 }
 

@@ -83,6 +83,9 @@ class Organization {
   void setConfig(OrganizationConfig c);
   template <class T> void put(T obj);  // insert or replace by obj.id (which must be set)
   template <class T> void erase(Id id);
+  void erase(ObjectRef ref);  // any kind; the organisation's settings are never erased
+  // A copy of the object (the settings for OrganizationConfig); none when there is no such object.
+  std::optional<AnyObject> object(ObjectRef ref) const;
 
   void begin();                    // start recording undo and changes
   std::vector<ObjectRef> commit();  // stop recording; the objects changed (sorted, unique)

@@ -839,28 +839,7 @@ Result<std::optional<ChangeSet>> LdapStore::changesSince(std::uint64_t from) {
     auto known = refsByDn_.find(norm);
     bool isNew = std::any_of(added.begin(), added.end(), [&](auto& a) { return a.second == ref; });
     if (!isNew && (known == refsByDn_.end() || !(known->second == ref))) return std::optional<ChangeSet>();
-    std::optional<AnyObject> now;
-    switch (ref.kind) {
-      case Kind::OrganizationConfig: now = AnyObject{built.org.config()}; break;
-      case Kind::Recipient:
-        if (auto* r = built.org.recipient(ref.id)) now = AnyObject{*r};
-        break;
-#define AUTODISC_FIND(T)                                           \
-  case Kind::T:                                                    \
-    if (auto* o = built.org.find<T>(ref.id)) now = AnyObject{*o}; \
-    break;
-        AUTODISC_FIND(AcceptedDomain)
-        AUTODISC_FIND(AdSite)
-        AUTODISC_FIND(AdSubnet)
-        AUTODISC_FIND(ExchangeServer)
-        AUTODISC_FIND(VirtualDirectory)
-        AUTODISC_FIND(OutlookAnywhere)
-        AUTODISC_FIND(ClientAccessArray)
-        AUTODISC_FIND(MailboxDatabase)
-        AUTODISC_FIND(OutlookProvider)
-        AUTODISC_FIND(ExchangeCertificate)
-#undef AUTODISC_FIND
-    }
+    auto now = built.org.object(ref);
     if (!now) return std::optional<ChangeSet>();
     out.changes.push_back({ref, std::move(now)});
   }

@@ -43,24 +43,7 @@ std::shared_ptr<model::Organization> applyChanges(const model::Organization& bas
       std::visit([&](auto obj) { next->put(std::move(obj)); }, *c.now);
       continue;
     }
-    using namespace model;
-    switch (c.ref.kind) {
-#define AUTODISC_ERASE(T) \
-  case Kind::T: next->erase<T>(c.ref.id); break;
-      AUTODISC_ERASE(AcceptedDomain)
-      AUTODISC_ERASE(AdSite)
-      AUTODISC_ERASE(AdSubnet)
-      AUTODISC_ERASE(ExchangeServer)
-      AUTODISC_ERASE(VirtualDirectory)
-      AUTODISC_ERASE(OutlookAnywhere)
-      AUTODISC_ERASE(ClientAccessArray)
-      AUTODISC_ERASE(MailboxDatabase)
-      AUTODISC_ERASE(Recipient)
-      AUTODISC_ERASE(OutlookProvider)
-      AUTODISC_ERASE(ExchangeCertificate)
-#undef AUTODISC_ERASE
-      case Kind::OrganizationConfig: break;
-    }
+    next->erase(c.ref);
   }
   return next;
 }
