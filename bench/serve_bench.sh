@@ -5,6 +5,9 @@
 #   bench/serve_bench.sh BUILD_DIR [MAILBOXES] [SECONDS] [CONNECTIONS] [ROUNDS]
 # The two servers are measured in turn, ROUNDS times (default 3), and each figure is the median of
 # its rounds: on a shared machine one run can be 30 % off the next, for both alike.
+# AUTODISC_BENCH_PIN=1 puts each server on core 0 (autodisc with one worker thread, nginx with one
+# worker process) and wrk on core 1 with one thread, so that the latency measured is the server's and
+# not the time wrk's own threads wait for the core the server holds.
 set -euo pipefail
 build=${1:-build}
 n=${2:-100000}
@@ -15,6 +18,11 @@ bin=$(cd "$build" && pwd)/autodisc
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/autodisc-serve-bench.XXXXXX)
 pids=()
+pin=${AUTODISC_BENCH_PIN:-0}
+on_server=() on_client=() wrk_threads=2 workers=auto threads=${AUTODISC_BENCH_THREADS:-0}
+if [ "$pin" = 1 ]; then
+  on_server=(taskset -c 0) on_client=(taskset -c 1) wrk_threads=1 workers=1 threads=1
+fi
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -76,7 +84,7 @@ hz=$(getconf CLK_TCK)
 run() {  # name pid url [lua]
   local name=$1 pid=$2 url=$3 lua=${4:-$work/pox.lua}
   local c0; c0=$(cpu_ticks "$pid")
-  wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$lua" "$url" > "$work/$name.wrk"
+  "${on_client[@]}" wrk -t"$wrk_threads" -c"$conns" -d"${secs}s" --latency -s "$lua" "$url" > "$work/$name.wrk"
   local c1; c1=$(cpu_ticks "$pid")
   local reqs; reqs=$(awk '/requests in/ {print $1}' "$work/$name.wrk")
   local rps; rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
@@ -88,7 +96,7 @@ run() {  # name pid url [lua]
     $(($(rss_kb "$pid") / 1024)) "$errs" | tee -a "$work/results"
 }
 
-"$bin" serve --store "$store" --threads "${AUTODISC_BENCH_THREADS:-0}" --https 127.0.0.1:0 --cert "$work/server.pem" --key "$work/server.key" > "$work/serve.out" 2>&1 &
+"${on_server[@]}" "$bin" serve --store "$store" --threads "$threads" --https 127.0.0.1:0 --cert "$work/server.pem" --key "$work/server.key" > "$work/serve.out" 2>&1 &
 pids+=($!)
 spid=$!
 for _ in $(seq 100); do grep -q '^listening https' "$work/serve.out" && break; sleep 0.1; done
@@ -99,7 +107,7 @@ nport=$((20000 + RANDOM % 10000))
 mkdir -p "$work/nginx"
 cat > "$work/nginx.conf" <<NGINX
 daemon off;
-worker_processes auto;
+worker_processes $workers;
 error_log $work/nginx/error.log;
 pid $work/nginx/nginx.pid;
 events { worker_connections 1024; }
@@ -115,7 +123,7 @@ http {
   }
 }
 NGINX
-/usr/sbin/nginx -c "$work/nginx.conf" -p "$work/nginx" &
+"${on_server[@]}" /usr/sbin/nginx -c "$work/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 npid=$!
 sleep 1
@@ -130,7 +138,8 @@ summary() {  # name
     "$(median "$1" 5)" "$(median "$1" 7)" "$(median "$1" 9)"
 }
 
-echo "mailboxes: $n, ${secs} s a run, $conns connections, wrk -t2 on the same 2 cores, $rounds rounds"
+if [ "$pin" = 1 ]; then where="servers on core 0 (one worker), wrk -t1 on core 1"; else where="wrk -t2 on the same 2 cores"; fi
+echo "mailboxes: $n, ${secs} s a run, $conns connections, $where, $rounds rounds"
 for r in $(seq "$rounds"); do
   echo "round $r: keep-alive (POX, nginx, SOAP), then a new TLS connection for every request"
   run autodisc "$spid" "https://127.0.0.1:$sport/autodiscover/autodiscover.xml"

@@ -1,15 +1,20 @@
 #include "store/ldap_store.hpp"
 
 #define LDAP_DEPRECATED 0
+#include <arpa/inet.h>
 #include <ldap.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "model/text.hpp"
@@ -138,33 +143,113 @@ bool LdapStore::watchChanges(std::function<void()> kick) {
   return true;
 }
 
-void LdapStore::watchLoop(std::function<void()> kick) {
-  // The Sync Request Control's value: SEQUENCE { mode ENUMERATED refreshAndPersist } (no cookie:
-  // one base entry is all there is to refresh).
-  BerElement* ber = ber_alloc_t(LBER_USE_DER);
-  berval* value = nullptr;
-  if (!ber || ber_printf(ber, "{e}", static_cast<ber_int_t>(LDAP_SYNC_REFRESH_AND_PERSIST)) < 0 ||
-      ber_flatten(ber, &value) != 0) {
-    if (ber) ber_free(ber, 1);
-    return;
+namespace {
+
+// RFC 4533's cookie, where a message carries one: the Sync State control of an entry, a Sync Info
+// message (newcookie, refreshDelete, refreshPresent, syncIdSet) or the Sync Done control that ends a
+// search. Absent or unreadable: nullopt, and the last cookie stands.
+std::optional<std::string> cookieIn(berval* value, bool infoMessage) {
+  if (!value || !value->bv_val) return std::nullopt;
+  BerElement* ber = ber_init(value);
+  if (!ber) return std::nullopt;
+  std::optional<std::string> out;
+  ber_len_t len = 0;
+  berval cookie{0, nullptr};
+  ber_tag_t tag = ber_peek_tag(ber, &len);
+  if (infoMessage && tag == LDAP_TAG_SYNC_NEW_COOKIE) {
+    if (ber_scanf(ber, "m", &cookie) != LBER_ERROR) out = std::string(cookie.bv_val, cookie.bv_len);
+  } else if (!infoMessage || tag == LDAP_TAG_SYNC_REFRESH_DELETE || tag == LDAP_TAG_SYNC_REFRESH_PRESENT ||
+             tag == LDAP_TAG_SYNC_ID_SET) {
+    if (ber_scanf(ber, "{") != LBER_ERROR) {
+      // A Sync State control starts with the state and the entry's UUID.
+      ber_int_t state = 0;
+      berval uuid{0, nullptr};
+      bool ok = true;
+      if (!infoMessage && value->bv_len && ber_peek_tag(ber, &len) == LBER_ENUMERATED)
+        ok = ber_scanf(ber, "em", &state, &uuid) != LBER_ERROR;
+      if (ok && ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE && ber_scanf(ber, "m", &cookie) != LBER_ERROR)
+        out = std::string(cookie.bv_val, cookie.bv_len);
+    }
   }
-  ber_free(ber, 1);
-  LDAPControl sync{const_cast<char*>(LDAP_CONTROL_SYNC), *value, 1};
-  LDAPControl* controls[] = {&sync, nullptr};
+  ber_free(ber, 0);
+  return out;
+}
+
+std::optional<std::string> cookieInControls(LDAPControl** controls, const char* oid) {
+  std::optional<std::string> out;
+  for (LDAPControl** c = controls; c && *c; ++c)
+    if (std::strcmp((*c)->ldctl_oid, oid) == 0) out = cookieIn(&(*c)->ldctl_value, false);
+  return out;
+}
+
+// The server a handle is talking to, as ADDRESS:PORT, for the event log.
+std::string peerOf(LDAP* ld) {
+  int fd = -1;
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (ldap_get_option(ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS || fd < 0 ||
+      getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return "?";
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    port = ntohs(a->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+  inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+  return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
+}
+
+}  // namespace
+
+void LdapStore::watchLoop(std::function<void()> kick) {
+  // RFC 4533 refreshAndPersist on the version entry, which every change moves last: each entry the
+  // directory sends is a change to read. The cookie the directory hands out is kept and presented
+  // again when the stream is opened anew, on whichever replica answers then (multi-provider replicas
+  // share their change sequence numbers): the refresh then sends the entry only if it changed while
+  // the stream was down. What changed is read from the replicated change log from this node's
+  // version (Store::changesSince), so a node that moves to the other provider goes on from where it
+  // was, never from the beginning.
   std::string base = layout_.exchange();
   char* attrs[] = {const_cast<char*>("autodiscVersion"), nullptr};
+  std::string cookie, cookieFrom;
   int failures = 0;
   while (!stopWatching_) {
+    // The Sync Request Control's value: SEQUENCE { mode ENUMERATED refreshAndPersist, cookie OPTIONAL }.
+    BerElement* ber = ber_alloc_t(LBER_USE_DER);
+    berval* value = nullptr;
+    berval presented{static_cast<ber_len_t>(cookie.size()), cookie.data()};
+    int printed = !ber ? -1
+                  : cookie.empty()
+                      ? ber_printf(ber, "{e}", static_cast<ber_int_t>(LDAP_SYNC_REFRESH_AND_PERSIST))
+                      : ber_printf(ber, "{eO}", static_cast<ber_int_t>(LDAP_SYNC_REFRESH_AND_PERSIST), &presented);
+    if (printed < 0 || ber_flatten(ber, &value) != 0) {
+      if (ber) ber_free(ber, 1);
+      return;
+    }
+    ber_free(ber, 1);
+    LDAPControl sync{const_cast<char*>(LDAP_CONTROL_SYNC), *value, 1};
+    LDAPControl* controls[] = {&sync, nullptr};
     auto conn = connectOnly(uri_);
     int msgid = 0;
     int rc = conn ? ldap_search_ext((*conn)->ld_, base.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, controls,
                                     nullptr, nullptr, 0, &msgid)
                   : LDAP_SERVER_DOWN;
+    ber_bvfree(value);
     if (rc == LDAP_UNAVAILABLE_CRITICAL_EXTENSION || rc == LDAP_UNWILLING_TO_PERFORM) {
       std::cerr << "W-LDAP-NO-SYNC " << uri_ << " does not offer content synchronisation (RFC 4533); polling only" << std::endl;
       break;
     }
+    std::string peer = rc == LDAP_SUCCESS ? peerOf((*conn)->ld_) : "";
+    if (rc == LDAP_SUCCESS && !cookie.empty())
+      std::cerr << "I-LDAP-SYNC-RESUMED " << peer << " with the cookie from " << cookieFrom << std::endl;
     bool ended = rc != LDAP_SUCCESS;
+    auto keep = [&](std::optional<std::string> c) {
+      if (c && !c->empty()) cookie = std::move(*c), cookieFrom = peer;
+    };
     while (!ended && !stopWatching_) {
       timeval wait{1, 0};  // so that a stop is noticed
       LDAPMessage* res = nullptr;
@@ -177,14 +262,40 @@ void LdapStore::watchLoop(std::function<void()> kick) {
       int type = ldap_msgtype(res);
       if (type == LDAP_RES_SEARCH_ENTRY) {
         failures = 0;
+        LDAPControl** state = nullptr;
+        if (ldap_get_entry_controls((*conn)->ld_, res, &state) == LDAP_SUCCESS && state) {
+          keep(cookieInControls(state, LDAP_CONTROL_SYNC_STATE));
+          ldap_controls_free(state);
+        }
         kick();  // the version entry, at the start and after every change
+      } else if (type == LDAP_RES_INTERMEDIATE) {
+        char* oid = nullptr;
+        berval* data = nullptr;
+        if (ldap_parse_intermediate((*conn)->ld_, res, &oid, &data, nullptr, 0) == LDAP_SUCCESS && oid &&
+            std::strcmp(oid, LDAP_SYNC_INFO) == 0) {
+          failures = 0;
+          keep(cookieIn(data, true));
+        }
+        if (oid) ldap_memfree(oid);
+        if (data) ber_bvfree(data);
       } else if (type == LDAP_RES_SEARCH_RESULT) {
         int err = LDAP_SUCCESS;
-        ldap_parse_result((*conn)->ld_, res, &err, nullptr, nullptr, nullptr, nullptr, 0);
+        LDAPControl** done = nullptr;
+        ldap_parse_result((*conn)->ld_, res, &err, nullptr, nullptr, nullptr, &done, 0);
+        keep(cookieInControls(done, LDAP_CONTROL_SYNC_DONE));
+        if (done) ldap_controls_free(done);
         if (err == LDAP_UNAVAILABLE_CRITICAL_EXTENSION || err == LDAP_UNWILLING_TO_PERFORM) {
           std::cerr << "W-LDAP-NO-SYNC " << uri_ << " does not offer content synchronisation (RFC 4533); polling only"
                     << std::endl;
           stopWatching_ = true;
+        }
+        if (err == LDAP_SYNC_REFRESH_REQUIRED) {
+          // The directory cannot go on from this cookie: start again without one (the change log,
+          // not the cookie, says what this node has).
+          std::cerr << "I-LDAP-SYNC-REFRESH " << peer << " asked for a full refresh" << std::endl;
+          cookie.clear();
+          cookieFrom.clear();
+          kick();
         }
         ended = true;  // the directory ended the persist stage: start again
       }
@@ -194,7 +305,6 @@ void LdapStore::watchLoop(std::function<void()> kick) {
     failures = std::min(failures + 1, 5);
     for (int i = 0; i < failures * 10 && !stopWatching_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ber_bvfree(value);
 }
 
 Error LdapStore::ldapError(std::string_view doing, int rc) const {

@@ -103,6 +103,14 @@ TEST_F(ScaleOut, NoRequestFailsWhileANodeAndAProviderDieAndAChangeReachesEveryNo
     EXPECT_GE(s, 0) << "node " << node << " did not serve the change within 2 s";
     std::cout << "node " << node << " served the change after " << s << " s\n";
   }
+  // Each surviving node's change stream moved to provider 2 with the cookie provider 1 had handed it.
+  std::string resumed = "I-LDAP-SYNC-RESUMED 127.0.0.1:" + std::to_string(base_ + 2) + " with the cookie from 127.0.0.1:" +
+                        std::to_string(base_ + 1);
+  for (int node : {1, 3}) {
+    std::string log = readFile(dir_.path() + "/node-" + std::to_string(node) + ".err");
+    EXPECT_NE(log.find(resumed), std::string::npos) << "node " << node << ":\n" << log;
+    EXPECT_EQ(log.find("I-LDAP-SYNC-REFRESH"), std::string::npos) << "node " << node << ":\n" << log;
+  }
 
   // The killed provider and node again: both catch up.
   std::this_thread::sleep_for(2s);
