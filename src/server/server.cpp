@@ -38,6 +38,7 @@
 #include "protocol/soap.hpp"
 #include "server/http_message.hpp"
 #include "server/tls_stream.hpp"
+#include "server/shared_slot.hpp"
 #include "store/ldap_store.hpp"
 
 namespace autodisc::server {
@@ -637,9 +638,9 @@ class Service {
   }
 
  private:
-  std::atomic<std::shared_ptr<const Runtime>> runtime_;
+  SharedSlot<const Runtime> runtime_;
   std::string id_;
-  std::atomic<std::shared_ptr<const model::Organization>> snapshot_;
+  SharedSlot<const model::Organization> snapshot_;
   std::atomic<std::uint64_t> generation_{0};
   Metrics metrics_;
   Throttle byAddress_, byAccount_;
@@ -878,7 +879,7 @@ net::awaitable<void> drain(Connection& c) {
 }
 
 struct TlsContexts;
-using ContextRef = std::atomic<std::shared_ptr<TlsContexts>>;
+using ContextRef = SharedSlot<TlsContexts>;
 ssl::context& defaultContext(TlsContexts& t);
 
 net::awaitable<void> tlsSession(tcp::socket socket, std::shared_ptr<TlsContexts> contexts, Worker& worker, Service& svc) {
