@@ -3,6 +3,8 @@
 // clang-format on
 #include "server/server.hpp"
 
+#include <malloc.h>
+
 #include <openssl/ssl.h>
 #include <unistd.h>
 
@@ -816,6 +818,16 @@ net::awaitable<bool> exchange(Stream& stream, Connection& c, Kind kind) {
       co_await send(stream, c, false, timeout);
       co_return true;
     }
+    if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message && ec != http::error::short_read) {
+      // A request that is not HTTP/1.1 as written (a bad chunk size or Content-Length, a broken
+      // header line): 400, and the connection closed, since where the next request starts is unknown.
+      c.reply.status = 400;
+      c.reply.close = true;
+      c.reply.body = "bad request: " + ec.message() + "\n";
+      co_await send(stream, c, false, timeout);
+      co_return false;
+    }
     if (ec) co_return false;
     svc.refresh(c.worker.view);  // the snapshot may have moved on while the request was read
     auto started = std::chrono::steady_clock::now();
@@ -1365,9 +1377,20 @@ int serve(const Options& o, std::function<Result<Options>()> reload) {
     auto* timer = t.get();
     Worker* worker = w.get();
     auto tick = std::make_shared<std::function<void(boost::system::error_code)>>();
-    *tick = [timer, worker, &svc, weak = std::weak_ptr(tick)](boost::system::error_code ec) {
+    bool trims = w == workers.front();
+    *tick = [timer, worker, &svc, trims, peak = std::int64_t{0}, weak = std::weak_ptr(tick)](boost::system::error_code ec) mutable {
       if (ec) return;
       worker->sweep();
+      if (trims) {
+        // After a crowd of connections has gone (a burst, or idle ones closed at their deadline), give
+        // the memory they held back to the system: the allocator keeps freed memory otherwise.
+        std::int64_t now = svc.metrics().openConnections.load();
+        peak = std::max(peak, now);
+        if (peak - now >= 256 && now < peak / 2) {
+          malloc_trim(0);
+          peak = now;
+        }
+      }
       svc.refresh(worker->view);
       worker->view.pox.keepOnly(worker->view.org);
       worker->view.answers.keepOnly(worker->view.org);

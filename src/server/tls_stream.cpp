@@ -74,7 +74,7 @@ long TlsStream::bioCtrl(BIO*, int cmd, long, void*) {
   return cmd == BIO_CTRL_FLUSH ? 1 : 0;  // writes are never held back inside OpenSSL's view
 }
 
-TlsStream::TlsStream(Socket socket, SSL_CTX* ctx) : socket_(std::move(socket)), raw_(new char[kRawSize]) {
+TlsStream::TlsStream(Socket socket, SSL_CTX* ctx) : socket_(std::move(socket)) {
   error_code ec;
   socket_.non_blocking(true, ec);
   ssl_ = SSL_new(ctx);
@@ -124,6 +124,13 @@ TlsStream::Next TlsStream::classify(int result, error_code& ec) {
 
 net::awaitable<error_code> TlsStream::fill() {
   error_code ec;
+  if (!raw_) {
+    // The buffer is taken when the client first sends something: a connection that never does (one
+    // of many idle ones) holds none.
+    co_await socket_.async_wait(Socket::wait_read, net::redirect_error(net::use_awaitable, ec));
+    if (ec) co_return ec;
+    raw_.reset(new char[kRawSize]);
+  }
   std::size_t have = rawEnd_ - rawBegin_;  // none: OpenSSL asks for more when it has taken all
   if (have > 0) std::memmove(raw_.get(), raw_.get() + rawBegin_, have);
   rawBegin_ = 0;
@@ -144,6 +151,10 @@ net::awaitable<error_code> TlsStream::flush() {
 }
 
 net::awaitable<error_code> TlsStream::handshake() {
+  // Nothing is asked of OpenSSL before the ClientHello is here: it sets up its buffers (some 30 KB)
+  // when the handshake starts, which a crowd of silent connections would otherwise hold.
+  if (!raw_ && ssl_ && socket_.is_open())
+    if (auto ec = co_await fill()) co_return ec;
   for (;;) {
     if (!ssl_ || !socket_.is_open()) co_return net::error::bad_descriptor;
     error_code ec;

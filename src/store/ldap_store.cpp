@@ -4,10 +4,12 @@
 #include <arpa/inet.h>
 #include <ldap.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +36,91 @@ namespace {
 std::string envOr(const char* name, std::string dflt = {}) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : dflt;
+}
+
+// Journal records are words separated by spaces; a word escapes as %XX every byte that is not a
+// printable ASCII character other than '%', ',' and '='.
+std::string esc(std::string_view v) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(v.size());
+  for (unsigned char c : v) {
+    if (c <= 0x20 || c >= 0x7f || c == '%' || c == ',' || c == '=') {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string unesc(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+    if (v[i] == '%' && i + 2 < v.size() && digit(v[i + 1]) >= 0 && digit(v[i + 2]) >= 0) {
+      out += static_cast<char>(digit(v[i + 1]) * 16 + digit(v[i + 2]));
+      i += 2;
+    } else {
+      out += v[i];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string_view> words(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto j = s.find(' ', i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// An entry as journal words: DN, then NAME=V,V,... for each attribute (NAME= for none).
+std::string entryWords(const ldap::Entry& e) {
+  std::string out = esc(e.dn);
+  for (auto& [name, values] : e.attrs) {
+    out += ' ' + esc(name) + '=';
+    for (std::size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + esc(values[i]);
+  }
+  return out;
+}
+
+ldap::Entry entryFromWords(const std::vector<std::string_view>& w, std::size_t from) {
+  ldap::Entry e;
+  e.dn = unesc(w[from]);
+  for (std::size_t i = from + 1; i < w.size(); ++i) {
+    auto eq = w[i].find('=');
+    if (eq == std::string_view::npos) continue;
+    std::vector<std::string> values;
+    std::string_view rest = w[i].substr(eq + 1);
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      values.push_back(unesc(rest.substr(0, comma)));
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(comma + 1);
+    }
+    e.attrs.emplace_back(unesc(w[i].substr(0, eq)), std::move(values));
+  }
+  return e;
+}
+
+// Whether a lock's holder ("TIME HOST PID") is a process of this host that no longer runs.
+bool holderIsGone(const std::string& token) {
+  auto w = words(token);
+  if (w.size() < 3) return false;
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  if (w[1] != host) return false;
+  long pid = std::atol(std::string(w[2]).c_str());
+  return pid > 0 && pid != getpid() && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
 // Arrays of C strings for libldap, kept alive by the vectors they point into.
@@ -660,6 +747,24 @@ Result<std::uint64_t> LdapStore::version() {
 }
 
 Result<Store::Loaded> LdapStore::read() {
+  // A change left unfinished by a writer that is gone is undone first, so that no reader takes in
+  // half of it. A writer still at work is left to finish: its version has not moved yet.
+  if (auto pending = entryAt(layout_.exchange(), {"autodiscUndo", "autodiscLock"}); pending && *pending) {
+    auto* undo = (*pending)->get("autodiscUndo");
+    std::string holder((*pending)->first("autodiscLock"));
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (undo && !undo->empty() &&
+        (holder.empty() || holderIsGone(holder) || now - std::atoll(holder.c_str()) > kStaleLockSeconds)) {
+      if (auto token = lock()) {
+        auto r = recover(holder.empty() ? std::string("a session") : holder.substr(holder.find(' ') + 1));
+        unlock(*token);
+        if (!r) return std::unexpected(r.error());
+      } else {
+        std::cerr << "W-LDAP-UNFINISHED-CHANGE " << uri_ << " holds a change left unfinished, which this session "
+                  << "cannot undo (" << token.error().message << "); it is read as it is\n";
+      }
+    }
+  }
   auto v = version();
   if (!v) return std::unexpected(v.error());
   if (isAd_)
@@ -701,7 +806,8 @@ Result<std::string> LdapStore::lock() {
   if (!held) return std::unexpected(held.error());
   std::string other = *held ? std::string((*held)->first("autodiscLock")) : std::string();
   long long since = std::atoll(other.c_str());
-  if (!other.empty() && now - since <= kStaleLockSeconds)
+  bool gone = holderIsGone(other);
+  if (!other.empty() && now - since <= kStaleLockSeconds && !gone)
     return fail("store " + uri_ + ": another session is changing the directory (lock held by " + other.substr(other.find(' ') + 1) +
                 " for " + std::to_string(now - since) + " s); try again when it has finished");
   // A stale lock: replaced only if it is still the one read (a delete of that exact value).
@@ -711,7 +817,13 @@ Result<std::string> LdapStore::lock() {
   LDAPMod* both[] = {del.mods.empty() ? nullptr : &del.mods[0], put.mods.empty() ? nullptr : &put.mods[0], nullptr};
   rc = withRetry([&] { return ldap_modify_ext_s(ld_, add.dn.c_str(), other.empty() ? both + 1 : both, nullptr, nullptr); });
   if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("taking over a stale lock", rc));
-  std::cerr << "W-LDAP-STALE-LOCK broke a lock held since " << (now - since) << " s by " << other << '\n';
+  std::cerr << "W-LDAP-STALE-LOCK broke a lock held since " << (now - since) << " s by " << other
+            << (gone ? " (that process is gone)" : "") << '\n';
+  // What that writer left unfinished is undone before anything else is written.
+  if (auto r = recover(other.empty() ? std::string("a session") : other.substr(other.find(' ') + 1)); !r) {
+    unlock(token);
+    return std::unexpected(r.error());
+  }
   return token;
 }
 
@@ -728,6 +840,9 @@ Result<void> LdapStore::deleteSubtree(const std::string& dn, std::vector<Op>& un
   std::sort(all->begin(), all->end(), [](const Entry& a, const Entry& b) {
     return std::count(a.dn.begin(), a.dn.end(), ',') > std::count(b.dn.begin(), b.dn.end(), ',');
   });
+  std::vector<std::string> records;
+  for (auto& e : *all) records.push_back("readd " + entryWords(e));
+  if (auto r = journal(records); !r) return r;
   for (auto& e : *all) {
     int rc = deleteEntry(e.dn);
     if (rc == LDAP_NO_SUCH_OBJECT) continue;
@@ -744,6 +859,8 @@ Result<void> LdapStore::renameSubtree(const std::string& from, const std::string
   bool move = ldap::normalizeDn(newParent) != ldap::normalizeDn(oldParent);
   if (move)
     if (auto r = ensureContainers(to, undo); !r) return r;
+  if (auto r = journal({"rename " + esc(to) + " " + esc(oldRdn) + " " + (move ? esc(oldParent) : std::string("-"))}); !r)
+    return r;
   int rc = withRetry([&] {
     return ldap_rename_s(ld_, from.c_str(), newRdn.c_str(), move ? newParent.c_str() : nullptr, 1, nullptr, nullptr);
   });
@@ -779,6 +896,7 @@ Result<void> LdapStore::copySubtree(const std::string& from, const std::string& 
   auto writable = ldap::Layout::attributesRead();
   for (auto extra : {"serviceClassName", "serviceDNSName", "description"}) writable.push_back(extra);
   std::string oldSuffix = ldap::normalizeDn(from);
+  std::vector<Entry> copies;
   for (auto& e : *all) {
     Entry copy;
     std::string norm = ldap::normalizeDn(e.dn);
@@ -801,8 +919,14 @@ Result<void> LdapStore::copySubtree(const std::string& from, const std::string& 
       }
       copy.attrs.emplace_back(name, values);
     }
+    copies.push_back(std::move(copy));
+  }
+  std::vector<std::string> records;
+  for (auto& c : copies) records.push_back("add " + esc(c.dn));
+  if (auto r = journal(records); !r) return r;
+  for (auto& copy : copies) {
     int rc = addEntry(copy);
-    if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("copying " + e.dn + " to " + copy.dn, rc));
+    if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("copying to " + copy.dn, rc));
     std::string dn = copy.dn;
     undo.push_back(Op{"delete " + dn, [this, dn] { return deleteEntry(dn); }});
   }
@@ -826,14 +950,14 @@ Result<void> LdapStore::writeEntry(const Entry& desired, const std::string& curr
   if (!before) return std::unexpected(before.error());
   if (!*before) {
     if (auto r = ensureContainers(desired.dn, undo); !r) return r;
+    if (!journaledAdds_.count(ldap::normalizeDn(desired.dn)))
+      if (auto r = journal({"add " + esc(desired.dn)}); !r) return r;
     int rc = addEntry(desired);
     if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("adding " + desired.dn, rc));
     std::string dn = desired.dn;
     undo.push_back(Op{"delete " + dn, [this, dn] { return deleteEntry(dn); }});
     return {};
   }
-  int rc = replaceAttrs(desired);
-  if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("changing " + desired.dn, rc));
   // Undo: the managed attributes as they were (absent ones removed again).
   Entry old;
   old.dn = desired.dn;
@@ -841,6 +965,9 @@ Result<void> LdapStore::writeEntry(const Entry& desired, const std::string& curr
     auto* v = (*before)->get(n);
     old.attrs.emplace_back(n, v ? *v : std::vector<std::string>{});
   }
+  if (auto r = journal({"restore " + entryWords(old)}); !r) return r;
+  int rc = replaceAttrs(desired);
+  if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("changing " + desired.dn, rc));
   undo.push_back(Op{"restore " + old.dn, [this, old] { return replaceAttrs(old); }});
   return {};
 }
@@ -853,6 +980,96 @@ void LdapStore::undoAll(std::vector<Op>& undo) {
                 << " (the directory may hold part of the change)\n";
   }
   undo.clear();
+}
+
+Result<void> LdapStore::journal(const std::vector<std::string>& records) {
+  if (noJournal_ || recovering_ || records.empty()) return {};
+  constexpr std::size_t kPerModify = 500;
+  for (std::size_t at = 0; at < records.size(); at += kPerModify) {
+    Entry e{layout_.exchange(), {{"autodiscUndo", {}}}};
+    for (std::size_t i = at; i < std::min(records.size(), at + kPerModify); ++i)
+      e.attrs[0].second.push_back(std::to_string(++journalSeq_) + " " + records[i]);
+    Mods m(e, LDAP_MOD_ADD, true, false);
+    int rc = withRetry([&] { return ldap_modify_ext_s(ld_, e.dn.c_str(), m.get(), nullptr, nullptr); });
+    if ((rc == LDAP_UNDEFINED_TYPE || rc == LDAP_OBJECT_CLASS_VIOLATION) && !journaled_) {
+      // A directory whose schema predates the journal: changes go on as before, undone only by this shell.
+      std::cerr << "W-LDAP-NO-JOURNAL " << uri_
+                << " has no autodiscUndo attribute (load the current schema/autodisc.ldif): a change cut short "
+                   "by a crash cannot be undone by the next session\n";
+      noJournal_ = true;
+      return {};
+    }
+    if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("writing the undo journal", rc));
+    journaled_ = true;
+  }
+  return {};
+}
+
+Result<void> LdapStore::recover(const std::string& whose) {
+  auto have = entryAt(layout_.exchange(), {"autodiscUndo"});
+  if (!have) return std::unexpected(have.error());
+  const std::vector<std::string>* values = *have ? (*have)->get("autodiscUndo") : nullptr;
+  if (!values || values->empty()) return {};
+  struct Record {
+    unsigned long long seq;
+    std::vector<std::string_view> w;
+  };
+  std::vector<Record> records;
+  std::map<std::string, unsigned long long> restoredAt;  // a DN that existed before its add: keep it
+  for (auto& v : *values) {
+    auto w = words(v);
+    if (w.size() < 3) continue;
+    Record r{std::strtoull(std::string(w[0]).c_str(), nullptr, 10), w};
+    if (w[1] == "restore") {
+      auto& at = restoredAt[ldap::normalizeDn(unesc(w[2]))];
+      at = std::max(at, r.seq);
+    }
+    records.push_back(std::move(r));
+  }
+  std::sort(records.begin(), records.end(), [](const Record& a, const Record& b) { return a.seq > b.seq; });
+  recovering_ = true;
+  int failed = 0;
+  for (auto& r : records) {
+    int rc = LDAP_SUCCESS;
+    if (r.w[1] == "add") {
+      std::string dn = unesc(r.w[2]);
+      auto it = restoredAt.find(ldap::normalizeDn(dn));
+      if (it != restoredAt.end() && it->second > r.seq) continue;  // it was there before: restored instead
+      // What was added, with whatever was made below it (containers, its SCP).
+      auto below = search(dn, LDAP_SCOPE_SUBTREE, "(objectClass=*)", {"1.1"}, true);
+      if (below) {
+        std::sort(below->begin(), below->end(), [](const Entry& a, const Entry& b) {
+          return std::count(a.dn.begin(), a.dn.end(), ',') > std::count(b.dn.begin(), b.dn.end(), ',');
+        });
+        for (auto& e : *below)
+          if (int d = deleteEntry(e.dn); d != LDAP_SUCCESS && d != LDAP_NO_SUCH_OBJECT) rc = d;
+      }
+    } else if (r.w[1] == "restore") {
+      rc = replaceAttrs(entryFromWords(r.w, 2));
+    } else if (r.w[1] == "readd") {
+      rc = addEntry(entryFromWords(r.w, 2));
+      if (rc == LDAP_ALREADY_EXISTS) rc = LDAP_SUCCESS;
+    } else if (r.w[1] == "rename" && r.w.size() >= 5) {
+      std::string to = unesc(r.w[2]), rdn = unesc(r.w[3]), parent = r.w[4] == "-" ? "" : unesc(r.w[4]);
+      rc = withRetry([&] {
+        return ldap_rename_s(ld_, to.c_str(), rdn.c_str(), parent.empty() ? nullptr : parent.c_str(), 1, nullptr, nullptr);
+      });
+    }
+    if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
+      ++failed;
+      std::cerr << "E-LDAP-UNDO could not undo \"" << std::string(r.w[1]) << " " << unesc(r.w[2])
+                << "\" of an unfinished change: " << ldap_err2string(rc) << '\n';
+    }
+  }
+  recovering_ = false;
+  knownContainers_.clear();
+  Entry clear{layout_.exchange(), {{"autodiscUndo", {}}}};
+  Mods m(clear, LDAP_MOD_REPLACE, false, false);
+  int rc = withRetry([&] { return ldap_modify_ext_s(ld_, clear.dn.c_str(), m.get(), nullptr, nullptr); });
+  if (rc != LDAP_SUCCESS) return std::unexpected(ldapError("clearing the undo journal", rc));
+  std::cerr << "W-LDAP-RECOVERED undid the " << records.size() << " writes of a change that " << whose
+            << " left unfinished" << (failed ? " (" + std::to_string(failed) + " could not be undone)" : std::string()) << '\n';
+  return {};
 }
 
 Result<void> LdapStore::logChange(std::uint64_t version, const std::set<std::string>& dns) {
@@ -969,8 +1186,16 @@ Result<std::uint64_t> LdapStore::apply(const Organization& org, const std::vecto
     return std::unexpected(e);
   }
   std::vector<Op> undo;
+  journaled_ = false;
+  journalSeq_ = 0;
+  journaledAdds_.clear();
   auto abort = [&](Error e) -> Result<std::uint64_t> {
     undoAll(undo);
+    if (journaled_) {  // undone here: the journal is not needed any more
+      Entry clear{layout_.exchange(), {{"autodiscUndo", {}}}};
+      Mods m(clear, LDAP_MOD_REPLACE, false, false);
+      withRetry([&] { return ldap_modify_ext_s(ld_, clear.dn.c_str(), m.get(), nullptr, nullptr); });
+    }
     unlock(*token);
     e.message += ". Nothing was changed.";
     return std::unexpected(std::move(e));
@@ -998,6 +1223,20 @@ Result<std::uint64_t> LdapStore::apply(const Organization& org, const std::vecto
     if (auto r = deleteSubtree(it->second, undo); !r) return abort(r.error());
     if (logged.size() <= kLoggedAtMost) logged.insert(it->second);
     dns.erase(it);
+  }
+  // The entries of new objects, journaled together before any is written (a bulk import is one
+  // journal write for every 500 entries, not one for each).
+  {
+    std::vector<std::string> adds;
+    for (auto ref : present) {
+      if (dns.count(ref)) continue;
+      for (auto& e : layout_.entriesOf(org, ref)) {
+        if (e.attrs.empty()) continue;
+        adds.push_back("add " + esc(e.dn));
+        journaledAdds_.insert(ldap::normalizeDn(e.dn));
+      }
+    }
+    if (auto r = journal(adds); !r) return abort(r.error());
   }
   for (auto ref : present) {
     auto entries = layout_.entriesOf(org, ref);
@@ -1040,12 +1279,20 @@ Result<std::uint64_t> LdapStore::apply(const Organization& org, const std::vecto
   }
   if (logged.size() > kLoggedAtMost) logged = {"*"};
   if (auto r = logChange(*stored + 1, logged); !r) return abort(r.error());
-  // The version moves last: a server that reloads on it sees the whole change.
-  Entry bump{layout_.exchange(), {{"autodiscVersion", {std::to_string(*stored + 1)}}}};
-  int rc = replaceAttrs(bump);
+  // The version moves last, in one modify with the journal's end and the lock's release: a server that
+  // reloads on it sees the whole change, and a crash before it leaves the journal to undo it by.
+  Entry bump{layout_.exchange(), {{"autodiscVersion", {std::to_string(*stored + 1)}}, {"autodiscUndo", {}}}};
+  if (!journaled_) bump.attrs.pop_back();
+  Entry release{layout_.exchange(), {{"autodiscLock", {*token}}}};
+  Mods put(bump, LDAP_MOD_REPLACE, false, false);
+  Mods del(release, LDAP_MOD_DELETE, true, false);
+  std::vector<LDAPMod*> all;
+  for (auto& m : put.mods) all.push_back(&m);
+  for (auto& m : del.mods) all.push_back(&m);
+  all.push_back(nullptr);
+  int rc = withRetry([&] { return ldap_modify_ext_s(ld_, bump.dn.c_str(), all.data(), nullptr, nullptr); });
   if (rc != LDAP_SUCCESS) return abort(ldapError("recording the new version", rc));
   undo.clear();
-  unlock(*token);
   dns_ = std::move(dns);
   std::uint64_t now = *stored + 1;
   if (isAd_) {

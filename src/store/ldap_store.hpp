@@ -85,6 +85,19 @@ class LdapStore : public Store {
   void undoAll(std::vector<Op>& undo);
   Result<std::string> lock();
   void unlock(const std::string& token);
+  // The write-ahead undo journal (autodiscUndo on the Exchange container, beside the lock): the undo
+  // of every write is in the directory before the write is made, and the version, the journal and the
+  // lock go in one last modify. Whoever then finds a lock whose writer is gone (a process of this host
+  // that no longer runs, or a lock older than kStaleLockSeconds) with a journal puts the directory
+  // back as it was before that change (recover), so that a shell killed in the middle of a change
+  // leaves the directory as before or as after it, never in between.
+  Result<void> journal(const std::vector<std::string>& records);
+  Result<void> recover(const std::string& whose);
+  bool journaled_ = false;    // this change has written to the journal
+  bool noJournal_ = false;    // the directory's schema has no autodiscUndo (an older schema): warned once
+  bool recovering_ = false;   // undoing a journal: nothing to journal
+  std::uint64_t journalSeq_ = 0;
+  std::set<std::string> journaledAdds_;  // normalised DNs whose add is in the journal already
 
   std::string uri_, server_;
   ldap::Layout layout_;

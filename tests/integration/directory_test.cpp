@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -503,6 +504,55 @@ TEST_F(Directory, AFailedChangeLeavesNothingBehindAndErrorsAreClear) {
 
 // Two services on one directory: a change made in the shell is in both answers within 2 seconds;
 // with slapd stopped they keep answering and say they are not ready; when it is back they catch up.
+// A shell killed (SIGKILL) in the middle of a bulk import into the directory: the next session finds
+// the lock of a process that is gone, undoes what the journal says was written, and the directory is
+// as it was before the import; a service that was running never served any of it.
+TEST_F(Directory, AShellKilledInTheMiddleOfAnImportIsUndoneByTheNextSession) {
+  ASSERT_EQ(shell(store_, published()).exitCode, 0);
+  auto mailboxes = [&] {
+    auto r = ldapsearch(kBase, "(homeMDB=*)", {"1.1"});
+    return static_cast<int>(std::count(r.out.begin(), r.out.end(), '\n') / 2);  // "dn: ..." and a blank line each
+  };
+  int before = mailboxes();
+  auto beforeDump = dump(store_);
+  auto ports = serve();
+  std::string csv = dir_.path() + "/many.csv";
+  {
+    std::ofstream out(csv);
+    out << "Name\n";
+    for (int i = 0; i < 3000; ++i) out << "bulk" << i << "\n";
+  }
+  pid_t importer = startProcess({env("AUTODISC_BIN"), "shell", "--store", store_, "-c", "Import-Csv " + csv + " | New-Mailbox"},
+                                dir_.path() + "/import.out", dir_.path() + "/import.err");
+  // Killed once part of the import is in the directory.
+  int partial = 0;
+  for (int i = 0; i < 200 && partial < 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    partial = mailboxes() - before;
+  }
+  kill(importer, SIGKILL);
+  int status = 0;
+  waitpid(importer, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the import ended before it could be killed";
+  partial = mailboxes() - before;
+  std::cout << partial << " of 3,000 mailboxes were in the directory when the shell was killed\n";
+  EXPECT_GT(partial, 0) << "nothing of the import was in the directory when it was killed";
+  EXPECT_LT(partial, 3000);
+  // The running service never loaded any of it: the version had not moved.
+  EXPECT_NE(ewsUrl(ports.first, "bulk0@e2010.com").find("(no EXPR EwsUrl"), std::string::npos);
+  EXPECT_EQ(ewsUrl(ports.first), "https://mail.e2010.com/EWS/Exchange.asmx") << "the service stopped answering";
+  // The next session undoes it at once (the lock's process is gone), before it reads.
+  auto next = shell(store_, "Get-Mailbox -ResultSize Unlimited | Measure-Object | Format-List Count\n");
+  ASSERT_EQ(next.exitCode, 0) << next.err;
+  EXPECT_NE(next.err.find("W-LDAP-RECOVERED"), std::string::npos) << next.err;
+  EXPECT_EQ(mailboxes(), before);
+  EXPECT_EQ(dump(store_), beforeDump);
+  // And the directory takes the next change.
+  auto again = shell(store_, "New-Mailbox -Name bulk0\n");
+  ASSERT_EQ(again.exitCode, 0) << again.err;
+  EXPECT_EQ(mailboxes(), before + 1);
+}
+
 TEST_F(Directory, TwoServicesFollowTheDirectoryAndOutliveItsAbsence) {
   ASSERT_EQ(shell(store_, published()).exitCode, 0);
   auto [https1, admin1] = serve();
