@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The service's concurrency tests with ThreadSanitizer: `autodisc` built with -fsanitize=thread in its
-# own build directory, then the integration tests that run services (Serve*, Directory*, Faults*:
-# worker threads, the hashing pool, the store poller and the directory's change stream, reloads,
-# drains, kills) run against that binary. Every report goes to a file; any report fails the run and
+# own build directory, then the integration tests that run services against that binary: every
+# Serve* test (worker threads, the hashing pool, the store poller, reloads, drains, limits), the
+# directory tests whose services follow the directory's change stream (its own thread), and a
+# service killed under load. Every report goes to a file; any report fails the run and
 # is printed. `make test` runs it.
 #   scripts/tsan.sh [TEST_BUILD_DIR]      the build whose integration tests are run (default build)
 #   AUTODISC_TSAN_BUILD=DIR               the TSan build directory (default build-tsan)
@@ -11,7 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 tests=$(cd "${1:-$here/build}" && pwd)/autodisc_integration_tests
 build=${AUTODISC_TSAN_BUILD:-$here/build-tsan}
-filter=${AUTODISC_TSAN_FILTER:-'Serve*:Directory*:Faults*'}
+filter=${AUTODISC_TSAN_FILTER:-'Serve*:Directory.ContentSynchronisation*:Directory.TwoServices*:Directory.AServiceStarts*:Faults.AServiceKilled*'}
 [ -x "$tests" ] || { echo "tsan.sh: $tests is not built (make build first)" >&2; exit 1; }
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUTODISC_SANITIZE=thread \
