@@ -31,7 +31,7 @@ bench: build
 	@scripts/bench.sh $(BUILD_DIR)
 
 asan: deps
-	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DAUTODISC_SANITIZE=address,undefined -DAUTODISC_BUILD_BENCH=OFF >/dev/null
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAUTODISC_SANITIZE=address,undefined -DAUTODISC_BUILD_BENCH=OFF >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ctest --output-on-failure -j $(JOBS) --timeout 900
 
