@@ -147,9 +147,10 @@ awk -v w="$warm" 'NR > 1 && $1 >= w && !first { first = $0; r0 = $2; f0 = $3 }
   END { printf "RSS after warm-up %.1f MB, at the end %.1f MB, largest %.1f MB (growth %+.1f MB)\n", r0 / 1024, r1 / 1024, rmax / 1024, (r1 - r0) / 1024
         printf "open descriptors after warm-up %d, at the end %d, largest %d\n", f0, f1, fmax }' "$work/samples"
 for f in pox soap json; do
+  grep -qE 'Non-2xx|Socket errors' "$work/$f.wrk" || echo "every answer 2xx, no socket error" >> "$work/$f.wrk"
   printf '%-5s %s, %s, p99 %s; %s\n' "$f" "$(awk '/requests in/ {print $1 " requests"}' "$work/$f.wrk")" \
     "$(awk '/Requests\/sec/ {print $2 " req/s"}' "$work/$f.wrk")" "$(awk '$1=="99%" {print $2}' "$work/$f.wrk")" \
-    "$(grep -hE 'Non-2xx|Socket errors' "$work/$f.wrk" | tr '\n' ' ' | sed 's/^$/every answer 2xx, no socket error/')"
+    "$(grep -hE 'Non-2xx|Socket errors|every answer' "$work/$f.wrk" | tr '\n' ' ')"
 done
 echo "changes made: $(wc -l < "$work/changes.log"), failed: $(grep -c 'failed' "$work/changes.err" || true)"
 echo "snapshot version served: $(grep '^autodisc_snapshot_version' <<<"$metrics" | awk '{print $2}')"
