@@ -6,6 +6,7 @@
 #include <malloc.h>
 
 #include <openssl/ssl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -928,6 +929,14 @@ net::awaitable<void> listen(tcp::acceptor& acceptor, ContextRef* ctx, Service& s
     auto socket = co_await acceptor.async_accept(w.ioc, net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec == net::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+          ec == net::error::no_buffer_space || ec == net::error::no_memory) {
+        // Out of descriptors or memory: waiting connections stay in the backlog until some close,
+        // rather than the acceptor spinning on the same error.
+        svc.metrics().refusedConnections++;
+        net::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+        co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
+      }
       continue;
     }
     if (svc.metrics().openConnections >= svc.runtime()->opts.maxConnections) {
@@ -1042,6 +1051,18 @@ Result<void> checkCertificate(const Options& o) {
 int serve(const Options& o, std::function<Result<Options>()> reload) {
   // OpenSSL writes to the sockets itself: a peer gone away must be an EPIPE, not the end of the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // Descriptors for max_connections and some to spare: the soft limit raised as far as the hard one
+  // allows (a login shell's 1,024 would otherwise cap the service well below its default 10,000).
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    rlim_t wanted = static_cast<rlim_t>(o.maxConnections) + 256;
+    if (files.rlim_cur < wanted && files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = std::min(wanted, files.rlim_max);
+      setrlimit(RLIMIT_NOFILE, &files);
+    }
+    if (files.rlim_cur < wanted)
+      std::cerr << "W-FD-LIMIT open files are limited to " << files.rlim_cur << ", fewer than max_connections ("
+                << o.maxConnections << ") needs; raise the hard limit (ulimit -Hn, LimitNOFILE=)" << std::endl;
+  }
   // The store; when it cannot be reached at start, the local copy of the last snapshot serves
   // (snapshot_file) and the store is opened again later, from the poller.
   std::unique_ptr<store::Store> primary;

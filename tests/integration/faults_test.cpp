@@ -3,6 +3,9 @@
 // store as it was before or as it is after, never in between, and readable.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,8 +16,10 @@
 #include <iterator>
 #include <memory>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/process.hpp"
 
@@ -183,6 +188,80 @@ TEST(Faults, AServiceKilledUnderLoadStartsAgainCleanOnTheSameStore) {
   auto later = runProcess({env("AUTODISC_BIN"), "shell", "--store", store, "-c", "New-Mailbox -Name carol"});
   EXPECT_EQ(later.exitCode, 0) << later.err;
   EXPECT_EQ(mailboxes(store), 3);
+}
+
+// The service raises its soft limit on open files to what max_connections needs (the hard limit
+// allowing), and says so when the hard limit is lower; with its descriptors exhausted it neither
+// spins nor stops accepting: the connections wait in the backlog and are served once others close.
+TEST(Faults, TheServiceRaisesItsDescriptorLimitAndOutlivesRunningOutOfThem) {
+  TempDir dir;
+  std::string store = "sqlite:" + dir.path() + "/org.db";
+  ASSERT_EQ(runProcess({env("AUTODISC_BIN"), "shell", "--store", store, "-c", std::string(kSetup) + "New-Mailbox -Name alice\n"})
+                .exitCode,
+            0);
+  ASSERT_EQ(runProcess({"/bin/bash", env("AUTODISC_SOURCE_DIR") + "/tests/data/certs/make-certs.sh", dir.path(),
+                        "autodiscover.contoso.com"})
+                .exitCode,
+            0);
+  auto start = [&](const std::string& limits, const std::string& name) {
+    pid_t pid = startProcess({"/usr/bin/prlimit", "--nofile=" + limits, env("AUTODISC_BIN"), "serve", "--store", store,
+                              "--https", "127.0.0.1:0", "--cert", dir.path() + "/server.pem", "--key",
+                              dir.path() + "/server.key", "--threads", "1"},
+                             dir.path() + "/" + name + ".out", dir.path() + "/" + name + ".err");
+    std::string port;
+    for (int i = 0; i < 100 && port.empty(); ++i) {
+      std::this_thread::sleep_for(100ms);
+      std::smatch m;
+      std::string out = readFileOr(dir.path() + "/" + name + ".out");
+      if (std::regex_search(out, m, std::regex(R"(listening https \S+:(\d+))"))) port = m[1];
+    }
+    return std::make_pair(pid, port);
+  };
+  auto softLimit = [](pid_t pid) {
+    std::smatch m;
+    std::string limits = readFileOr("/proc/" + std::to_string(pid) + "/limits");
+    return std::regex_search(limits, m, std::regex(R"(Max open files\s+(\d+))")) ? std::stol(m[1]) : -1L;
+  };
+  // A soft limit of 256 under a hard one of 20,000: raised to max_connections (10,000) and 256 more.
+  auto [roomy, roomyPort] = start("256:20000", "roomy");
+  ASSERT_FALSE(roomyPort.empty()) << readFileOr(dir.path() + "/roomy.err");
+  EXPECT_EQ(softLimit(roomy), 10256);
+  kill(roomy, SIGKILL);
+  waitpid(roomy, nullptr, 0);
+
+  // A hard limit of 64: said at start; 100 connections exhaust it; the service stays idle and serves
+  // the next client once they are gone.
+  auto [tight, port] = start("64:64", "tight");
+  ASSERT_FALSE(port.empty()) << readFileOr(dir.path() + "/tight.err");
+  EXPECT_NE(readFileOr(dir.path() + "/tight.err").find("W-FD-LIMIT open files are limited to 64"), std::string::npos);
+  auto ticks = [&] {
+    std::istringstream stat(readFileOr("/proc/" + std::to_string(tight) + "/stat"));
+    std::string field;
+    long total = 0;
+    for (int i = 1; i <= 15 && stat >> field; ++i)
+      if (i == 14 || i == 15) total += std::stol(field);
+    return total;
+  };
+  std::vector<int> held;
+  for (int i = 0; i < 100; ++i) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) held.push_back(s);
+    else close(s);
+  }
+  long before = ticks();
+  std::this_thread::sleep_for(2s);
+  EXPECT_LT(ticks() - before, 50) << "the service spun while out of descriptors (CPU ticks in 2 s)";
+  for (int s : held) close(s);
+  auto r = runProcess({"/usr/bin/curl", "-s", "--max-time", "10", "--cacert", dir.path() + "/ca.pem", "--resolve",
+                       "autodiscover.contoso.com:" + port + ":127.0.0.1", "-H", "Content-Type: text/xml", "--data-binary",
+                       "<x/>", "https://autodiscover.contoso.com:" + port + "/autodiscover/autodiscover.xml"});
+  EXPECT_NE(r.out.find("<ErrorCode>600</ErrorCode>"), std::string::npos) << r.out << r.err;
+  kill(tight, SIGKILL);
+  waitpid(tight, nullptr, 0);
 }
 
 }  // namespace
