@@ -243,15 +243,8 @@ TEST(Faults, TheServiceRaisesItsDescriptorLimitAndOutlivesRunningOutOfThem) {
     return total;
   };
   std::vector<int> held;
-  for (int i = 0; i < 100; ++i) {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) held.push_back(s);
-    else close(s);
-  }
+  for (int i = 0; i < 100; ++i)
+    if (int s = connectLoopback(port); s >= 0) held.push_back(s);
   long before = ticks();
   std::this_thread::sleep_for(2s);
   EXPECT_LT(ticks() - before, 50) << "the service spun while out of descriptors (CPU ticks in 2 s)";

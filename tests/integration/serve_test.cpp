@@ -303,15 +303,8 @@ TEST_F(Serve, AbusiveFramingAndManyIdleConnectionsKeepMemoryBoundedAndOthersServ
   // the next client is answered at once.
   std::vector<int> idle;
   for (int i = 0; i < 1000; ++i) {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(httpsPort_)));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      close(s);
-      break;
-    }
+    int s = connectLoopback(httpsPort_);
+    if (s < 0) break;
     idle.push_back(s);
   }
   EXPECT_EQ(idle.size(), 1000u);

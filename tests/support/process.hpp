@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -247,6 +248,20 @@ class ServeProcess {
   pid_t pid_ = -1;
   std::vector<std::pair<std::string, std::string>> ports_;
 };
+
+// A TCP connection to 127.0.0.1:PORT; the descriptor, or -1 when it could not be made.
+inline int connectLoopback(const std::string& port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(port)));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (s < 0 || connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    if (s >= 0) close(s);
+    return -1;
+  }
+  return s;
+}
 
 // A fresh temporary directory, removed with its contents at the end of the scope.
 class TempDir {
